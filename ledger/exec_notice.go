@@ -1,0 +1,561 @@
+package ledger
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/regledger/regledger/keys"
+)
+
+// noticeRule names the rule that governs a transfer's notice procedure.
+func noticeRule(co *Company, internal bool) string {
+	switch {
+	case co.Form == JSC:
+		return RuleJSC8
+	case internal, co.Articles.Consent == ConsentUnanimous:
+		return RuleLLC5
+	case co.Articles.Consent == ConsentMajority:
+		return RuleLLC2
+	}
+	return RuleLLC3
+}
+
+// checkTerms requires the four terms a notice must state.
+func (c *execCtx) checkTerms(rule string, t Terms) {
+	var missing []string
+	if t.Quantity == 0 {
+		missing = append(missing, "quantity")
+	}
+	if t.Consideration == 0 {
+		missing = append(missing, "price")
+	}
+	if t.PaymentMethod == 0 {
+		missing = append(missing, "payment method")
+	}
+	if t.PaymentDays == 0 {
+		missing = append(missing, "payment term")
+	}
+	if len(missing) > 0 {
+		c.law(rule, CodeInvalid, "the notice must state the quantity, price, payment method and payment term; missing: %s", strings.Join(missing, ", "))
+	}
+}
+
+func (t Terms) String() string {
+	return fmt.Sprintf("quantity %d, price %d fen, %s, payment within %d days", t.Quantity, t.Consideration, t.PaymentMethod, t.PaymentDays)
+}
+
+// recipients lists every shareholder with a positive holding other than except, with the
+// contribution that sets a pro-rata share.
+func (c *execCtx) recipients(co *Company, except keys.Address) []Recipient {
+	var out []Recipient
+	prefix := kHoldings(co.USCC)
+	_ = c.st.iterate(prefix, func(k, v []byte) error {
+		var h Holding
+		if err := decodeRecord(v, &h); err != nil {
+			panic(fmt.Errorf("ledger: corrupt holding: %w", err))
+		}
+		var a keys.Address
+		copy(a[:], k[len(prefix):])
+		if h.Quantity == 0 || a == except {
+			return nil
+		}
+		basis := h.Subscribed
+		if co.Articles.ProRataBasis == BasisPaidIn {
+			basis = h.PaidIn
+		}
+		out = append(out, Recipient{Address: a, Basis: basis})
+		return nil
+	})
+	return out
+}
+
+func (c *execCtx) transferNotice(p *TransferNotice) {
+	co := c.company(p.USCC)
+	if co == nil {
+		return
+	}
+	c.signer(p.Transferor, "transferor")
+	toH := c.holding(co.USCC, p.Transferee)
+	internal := toH != nil && toH.Quantity > 0
+	rule := noticeRule(co, internal)
+	c.checkTerms(rule, p.Terms)
+	if p.Transferee.IsZero() || p.Transferee == p.Transferor {
+		c.violate(ruleFormat, "", CodeInvalid, "the notice must name a proposed transferee other than the transferor")
+	} else {
+		c.party(p.Transferee, "proposed transferee")
+	}
+	if !co.Articles.restricted(co.Form, internal) {
+		switch {
+		case co.Form == JSC:
+			c.law(RuleJSC8, CodeInvalid, "shares of a joint stock company transfer freely; the articles impose no notice procedure")
+		case internal:
+			c.law(RuleLLC1, CodeInvalid, "transfers between shareholders need no notice under these articles")
+		default:
+			c.law(RuleLLC5, CodeInvalid, "the articles waive pre-emption and consent; no notice is needed")
+		}
+	}
+	from := c.holding(co.USCC, p.Transferor)
+	if from == nil || p.Terms.Quantity > from.Quantity {
+		c.violate(ruleBalance, "", CodeInsufficient, "%s does not hold %d in %s", p.Transferor, p.Terms.Quantity, co.USCC)
+	}
+	if v, err := c.st.get(kOpen(co.USCC, p.Transferor)); err == nil {
+		var open Hash
+		copy(open[:], v)
+		c.law(RuleLLC4, CodeInvalid, "notice %s of this transferor is still open; withdraw it before giving another", open)
+	}
+	if c.failed() {
+		return
+	}
+	days := int(co.Articles.PreemptionDays)
+	if days == 0 { // the articles are silent: the notice's period, but at least 30 days (SPC Interp. IV Art. 19)
+		days = max(int(p.Days), statutoryPreemptionDays)
+	}
+	n := &Notice{
+		ID: c.p.ID, Kind: NoticeTransfer, USCC: co.USCC, Holder: p.Transferor, Transferee: p.Transferee,
+		Terms: p.Terms, Consent: co.Articles.Consent, Preemption: co.Articles.preemption(co.Form), Rule: rule,
+		GivenAt: c.now, Deadline: deadline(c.now, days, c.cal), Status: NoticeOpen,
+		Recipients: c.recipients(co, p.Transferor),
+	}
+	c.saveNotice(n)
+	c.st.set(kNoticeIdx(co.USCC, c.now, n.ID), nil)
+	c.st.set(kOpen(co.USCC, p.Transferor), n.ID[:])
+	c.emit(TypeTransferNotice.String(), "company", co.USCC, "from", p.Transferor.String(), "to", p.Transferee.String(),
+		"from_commitment", from.Commitment.String(), "quantity", itoa(p.Terms.Quantity), "consideration", itoa(p.Terms.Consideration),
+		"price", unitPrice(p.Terms.Consideration, p.Terms.Quantity), "notice", n.ID.String(), "rule", rule,
+		"recipients", itoa(uint64(len(n.Recipients))), "deadline", n.Deadline.UTC().Format(timeLayout))
+}
+
+func (c *execCtx) saveNotice(n *Notice) { c.save(kNotice(n.ID), n) }
+
+func (c *execCtx) notice(id Hash) *Notice {
+	var n Notice
+	if !c.load(kNotice(id), &n) {
+		c.violate(ruleState, "", CodeNotFound, "no notice %s", id)
+		return nil
+	}
+	return &n
+}
+
+func (c *execCtx) noticeOpen(n *Notice) bool {
+	switch n.Status {
+	case NoticeWithdrawn:
+		c.law(RuleLLC4, CodeInvalid, "notice %s was withdrawn", n.ID)
+	case NoticeExecuted:
+		c.violate(ruleState, "", CodeInvalid, "notice %s has already been executed", n.ID)
+	default:
+		return true
+	}
+	return false
+}
+
+func (c *execCtx) noticeReply(p *NoticeReply) {
+	n := c.notice(p.Notice)
+	if n == nil {
+		return
+	}
+	c.signer(p.From, "shareholder")
+	r := n.recipient(p.From)
+	if r == nil {
+		c.violate("TX-SIGNER", "", CodeUnauthorized, "%s was not a shareholder notified of notice %s", p.From, n.ID)
+		return
+	}
+	if !c.noticeOpen(n) {
+		return
+	}
+	if !c.now.Before(n.Deadline) {
+		c.law(n.Rule, CodeRule, "the reply window closed at %s; silence counts as %s", formatTime(n.Deadline), silenceMeaning(n))
+	}
+	switch p.Kind {
+	case ReplyConsent, ReplyObject:
+		if n.Consent == ConsentNone {
+			c.law(n.Rule, CodeInvalid, "no consent is required for this transfer; reply exercise or waive")
+		}
+	case ReplyExercise:
+		if !n.Preemption && n.Consent != ConsentMajority {
+			c.law(n.Rule, CodeInvalid, "the articles give no pre-emptive right for this transfer")
+		}
+		if p.Terms != n.Terms {
+			c.law(n.Rule, CodeRule, "an exercise of pre-emption must accept the notice's terms unchanged (%s), not %s", n.Terms, p.Terms)
+		}
+	}
+	if p.Kind != ReplyExercise && p.Terms != (Terms{}) {
+		c.violate(ruleFormat, "", CodeInvalid, "only an exercise states terms")
+	}
+	if r.Reply == ReplyExercise || r.Reply == ReplyWaive {
+		c.violate(ruleState, "", CodeInvalid, "%s already replied %s to notice %s", p.From, r.Reply, n.ID)
+	}
+	if c.failed() {
+		return
+	}
+	r.Reply, r.RepliedAt = p.Kind, c.now
+	c.saveNotice(n)
+	c.emit(TypeNoticeReply.String(), "company", n.USCC, "notice", n.ID.String(), "from", p.From.String(), "reply", p.Kind.String())
+}
+
+func silenceMeaning(n *Notice) string {
+	switch {
+	case n.Consent == ConsentMajority:
+		return "consent and waiver"
+	case n.Consent == ConsentUnanimous:
+		return "no consent"
+	}
+	return "waiver of pre-emption"
+}
+
+func (c *execCtx) noticeWithdraw(p *NoticeWithdraw) {
+	n := c.notice(p.Notice)
+	if n == nil {
+		return
+	}
+	if n.Kind != NoticeTransfer {
+		c.law(RuleLLC6, CodeInvalid, "a court notice is not withdrawn by a shareholder")
+		return
+	}
+	c.signer(n.Holder, "transferor")
+	if !c.noticeOpen(n) || c.failed() {
+		return
+	}
+	n.Status = NoticeWithdrawn
+	c.saveNotice(n)
+	c.st.del(kOpen(n.USCC, n.Holder))
+	c.emit(TypeNoticeWithdraw.String(), "company", n.USCC, "notice", n.ID.String(), "from", n.Holder.String())
+}
+
+func (c *execCtx) courtNotice(p *CourtNotice) {
+	by, _ := c.roleSigner(RoleCourt, "court")
+	co := c.company(p.USCC)
+	if co == nil {
+		return
+	}
+	rule := RuleLLC6
+	if co.Form == JSC {
+		rule = RuleJSC8
+	}
+	c.checkTerms(rule, p.Terms)
+	if p.CaseNumber == "" || p.RulingHash.IsZero() {
+		c.law(rule, CodeInvalid, "a court notice carries the case number and the hash of the ruling")
+	}
+	from := c.holding(co.USCC, p.Holder)
+	if from == nil || p.Terms.Quantity > from.Quantity {
+		c.violate(ruleBalance, "", CodeInsufficient, "%s does not hold %d in %s", p.Holder, p.Terms.Quantity, co.USCC)
+	}
+	if c.failed() {
+		return
+	}
+	n := &Notice{
+		ID: c.p.ID, Kind: NoticeCourt, USCC: co.USCC, Holder: p.Holder, Terms: p.Terms, Rule: rule,
+		GivenAt: c.now, Deadline: c.now, CaseNumber: p.CaseNumber, RulingHash: p.RulingHash, Status: NoticeOpen,
+	}
+	if co.Form == LLC { // the other shareholders' pre-emption, which the articles cannot remove
+		n.Preemption = true
+		n.Recipients = c.recipients(co, p.Holder)
+		n.Deadline = deadline(c.now, co.Articles.courtDays(), c.cal)
+	}
+	c.saveNotice(n)
+	c.st.set(kNoticeIdx(co.USCC, c.now, n.ID), nil)
+	c.emit(TypeCourtNotice.String(), "company", co.USCC, "holder", p.Holder.String(), "holder_commitment", from.Commitment.String(),
+		"quantity", itoa(p.Terms.Quantity), "consideration", itoa(p.Terms.Consideration), "notice", n.ID.String(),
+		"court", by.String(), "case_number", p.CaseNumber, "deadline", n.Deadline.UTC().Format(timeLayout))
+}
+
+// settled reports whether a recipient's answer is final, so that execution need not wait for
+// the window to close.
+func (n *Notice) settled(r *Recipient) bool {
+	switch r.Reply {
+	case ReplyExercise, ReplyWaive:
+		return true
+	case ReplyConsent:
+		return !n.Preemption && n.Consent != ConsentMajority
+	case ReplyObject:
+		return n.Consent == ConsentUnanimous
+	}
+	return false
+}
+
+// allocation is an exerciser's share of a notice's terms.
+type allocation struct {
+	rec           *Recipient
+	qty, consider uint64
+}
+
+// allocate splits the notice's quantity among the exercisers pro rata to their contributions
+// (CL2023 Art. 84 ¶2: "按照转让时各自的出资比例"), in exact integer arithmetic. Each exerciser
+// gets floor(Q·b/B); the units left over go one each to the largest remainders, ties to the larger
+// contribution and then to the lower address (the remainder rule). When no exerciser has a
+// contribution on the chosen basis, the split is equal. The consideration is split in proportion
+// to the allocated quantities by the same rule, so the parts add up exactly.
+func allocate(t Terms, ex []*Recipient) []allocation {
+	w := make([]uint64, len(ex))
+	var total uint64
+	for i, r := range ex {
+		w[i] = r.Basis
+		total += r.Basis
+	}
+	if total == 0 {
+		for i := range w {
+			w[i] = 1
+		}
+		total = uint64(len(w))
+	}
+	qty := largestRemainder(t.Quantity, w, total, ex)
+	cons := largestRemainder(t.Consideration, qty, t.Quantity, ex)
+	out := make([]allocation, len(ex))
+	for i := range ex {
+		out[i] = allocation{rec: ex[i], qty: qty[i], consider: cons[i]}
+	}
+	return out
+}
+
+func largestRemainder(amount uint64, w []uint64, total uint64, ex []*Recipient) []uint64 {
+	parts := make([]uint64, len(w))
+	rems := make([]uint64, len(w))
+	var given uint64
+	for i := range w {
+		parts[i], rems[i] = mulDivRem(amount, w[i], total)
+		given += parts[i]
+	}
+	order := make([]int, len(w))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case rems[a] != rems[b]:
+			return cmpDesc(rems[a], rems[b])
+		case w[a] != w[b]:
+			return cmpDesc(w[a], w[b])
+		}
+		return bytes.Compare(ex[a].Address[:], ex[b].Address[:])
+	})
+	for k := 0; given < amount; k++ {
+		parts[order[k%len(order)]]++
+		given++
+	}
+	return parts
+}
+
+func cmpDesc(a, b uint64) int {
+	if a > b {
+		return -1
+	}
+	return 1
+}
+
+// checkExecution checks a transfer that executes a transfer or court notice and returns the
+// exerciser whose allocation it executes, if any.
+func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer) *Recipient {
+	if n.USCC != co.USCC || n.Holder != p.From {
+		c.law(n.Rule, CodeInvalid, "notice %s is not a notice of this transferor's equity in %s", n.ID, co.USCC)
+		return nil
+	}
+	if !c.noticeOpen(n) {
+		return nil
+	}
+	c.checkRecipientsCurrent(co, n)
+	closed := !c.now.Before(n.Deadline)
+	settled := true
+	var exercisers []*Recipient
+	for i := range n.Recipients {
+		r := &n.Recipients[i]
+		if !n.settled(r) {
+			settled = false
+		}
+		if r.Reply == ReplyExercise {
+			exercisers = append(exercisers, r)
+		}
+	}
+	waiting := func() {
+		pending := 0
+		for i := range n.Recipients {
+			if !n.settled(&n.Recipients[i]) {
+				pending++
+			}
+		}
+		c.law(n.Rule, CodeRule, "the shareholders' window runs until %s and %d have not answered finally", formatTime(n.Deadline), pending)
+	}
+	if len(exercisers) > 0 {
+		if !closed && !settled {
+			waiting()
+			return nil
+		}
+		for _, a := range allocate(n.Terms, exercisers) {
+			if a.rec.Address != p.To {
+				continue
+			}
+			want := Terms{Quantity: a.qty, Consideration: a.consider, PaymentMethod: n.Terms.PaymentMethod, PaymentDays: n.Terms.PaymentDays}
+			if p.Terms != want {
+				c.law(n.Rule, CodeRule, "the pro-rata allocation of %s under notice %s is %s", p.To, n.ID, want)
+			}
+			if a.rec.Executed {
+				c.violate(ruleState, "", CodeInvalid, "the allocation of %s under notice %s has already executed", p.To, n.ID)
+			}
+			return a.rec
+		}
+		names := make([]string, len(exercisers))
+		for i, r := range exercisers {
+			names[i] = r.Address.String()
+		}
+		c.law(n.Rule, CodeRule, "shareholders exercised pre-emption (%s); the equity goes to them on the notice's terms", strings.Join(names, ", "))
+		return nil
+	}
+	if p.Terms != n.Terms {
+		c.law(n.Rule, CodeRule, "the transfer's terms (%s) differ from the notice's (%s); a new notice is needed", p.Terms, n.Terms)
+	}
+	if n.Kind == NoticeTransfer && p.To != n.Transferee {
+		c.law(n.Rule, CodeRule, "notice %s proposed %s as transferee; a transfer to anyone else needs a new notice", n.ID, n.Transferee)
+	}
+	switch n.Consent {
+	case ConsentMajority:
+		if !closed {
+			yes := 0
+			for _, r := range n.Recipients {
+				if r.Reply == ReplyConsent || r.Reply == ReplyWaive {
+					yes++
+				}
+			}
+			if len(n.Recipients) > 0 && yes*2 <= len(n.Recipients) {
+				c.law(RuleLLC2, CodeRule, "needs the consent of more than half of the %d other shareholders by head (%d so far); silence counts as consent from %s",
+					len(n.Recipients), yes, formatTime(n.Deadline))
+			} else if n.Preemption && !settled {
+				waiting()
+			}
+		}
+	case ConsentUnanimous:
+		missing := 0
+		for _, r := range n.Recipients {
+			if r.Reply != ReplyConsent && r.Reply != ReplyWaive {
+				missing++
+			}
+		}
+		if missing > 0 {
+			c.law(n.Rule, CodeRule, "the articles require every other shareholder's consent; %d of %d have not consented", missing, len(n.Recipients))
+		} else if n.Preemption && !closed && !settled {
+			waiting()
+		}
+	default:
+		if n.Preemption && !closed && !settled {
+			waiting()
+		}
+	}
+	return nil
+}
+
+// checkRecipientsCurrent refuses to execute a notice when someone became a shareholder after it
+// was given: that shareholder was never notified.
+func (c *execCtx) checkRecipientsCurrent(co *Company, n *Notice) {
+	if !n.Preemption && n.Consent == ConsentNone {
+		return
+	}
+	for _, r := range c.recipients(co, n.Holder) {
+		if n.recipient(r.Address) == nil {
+			c.law(n.Rule, CodeRule, "%s became a shareholder after notice %s and was not notified; give a new notice", r.Address, n.ID)
+		}
+	}
+}
+
+func (c *execCtx) equityTransfer(p *EquityTransfer) {
+	co := c.company(p.USCC)
+	if co == nil {
+		return
+	}
+	var n *Notice
+	if !p.Notice.IsZero() {
+		if n = c.notice(p.Notice); n == nil {
+			return
+		}
+	}
+	court := n != nil && n.Kind == NoticeCourt
+	if !court {
+		c.signer(p.From, "transferor")
+	}
+	toID := c.signer(p.To, "transferee")
+	c.companySigner(co)
+	switch {
+	case p.From == p.To:
+		c.violate(ruleFormat, "", CodeInvalid, "transferor and transferee are the same")
+	case p.Terms.Quantity == 0:
+		c.violate(ruleFormat, "", CodeInvalid, "quantity must be positive")
+	}
+	if p.CertificateNo == "" {
+		c.law(RuleLLC8, CodeInvalid, "the register needs the transferee's new certificate number")
+	}
+	from := c.holding(co.USCC, p.From)
+	if from == nil || from.Quantity == 0 {
+		c.violate(ruleBalance, "", CodeInsufficient, "%s holds nothing in %s", p.From, co.USCC)
+		return
+	}
+	var bypass Role
+	if court {
+		bypass = RoleCourt
+	}
+	c.checkFrozen(co, p.From, bypass)
+	c.checkClosure(co)
+	toH := c.holding(co.USCC, p.To)
+	internal := toH != nil && toH.Quantity > 0
+	var rec *Recipient
+	switch {
+	case n != nil:
+		rec = c.checkExecution(co, n, p)
+	case co.Articles.restricted(co.Form, internal):
+		rule := noticeRule(co, internal)
+		c.law(rule, CodeRule, "a transfer to %s needs a transfer notice to the other shareholders first", p.To)
+	}
+	if !court { // a compulsory transfer is not the holder's own: the DSM cap does not count it
+		c.checkDSM(co, from, p.Terms.Quantity, "")
+	}
+	var m *move
+	if p.Terms.Quantity > 0 {
+		// Lock-ups bind the holder's own transfers; lots moved by a court keep their tags and
+		// issue time, so a pre-IPO lock continues with the buyer.
+		m = c.planMove(co, from, p.Terms.Quantity, moveOpts{skipLocks: court})
+	}
+	if m != nil && toID != nil {
+		c.checkCap(co, c.receive(m, p.To, toID))
+		if m.unpaid != p.UnpaidAck {
+			c.law(RuleLLC12, CodeInvalid, "the transferee must acknowledge the %d fen of unpaid contribution that moves with the equity, not %d", m.unpaid, p.UnpaidAck)
+		}
+	}
+	if c.failed() {
+		return
+	}
+	co.LastQuantity, co.LastPrice = p.Terms.Quantity, p.Terms.Consideration
+	c.applyMove(m, toID, p.CertificateNo, true)
+	courtCase := ""
+	if n != nil {
+		courtCase = n.CaseNumber
+		if rec != nil {
+			rec.Executed = true
+		}
+		done := true
+		for _, r := range n.Recipients {
+			if r.Reply == ReplyExercise && !r.Executed {
+				done = false
+			}
+		}
+		if done {
+			n.Status = NoticeExecuted
+			if n.Kind == NoticeTransfer {
+				c.st.del(kOpen(n.USCC, n.Holder))
+			}
+		}
+		c.saveNotice(n)
+	}
+	regDue, pubDue := "", ""
+	if co.Form == LLC { // R-LLC-9: registration within 30 days, publicity within 20 working days
+		regDue = c.today().AddDays(30).String()
+		pubDue = addWorkingDays(c.today(), 20, c.cal).String()
+	}
+	noticeID := ""
+	if n != nil {
+		noticeID = n.ID.String()
+	}
+	c.emit(TypeEquityTransfer.String(), "company", co.USCC, "form", co.Form.String(),
+		"from", p.From.String(), "to", p.To.String(),
+		"from_commitment", from.Commitment.String(), "to_commitment", toID.Commitment.String(),
+		"quantity", itoa(p.Terms.Quantity), "consideration", itoa(p.Terms.Consideration),
+		"price", unitPrice(p.Terms.Consideration, p.Terms.Quantity), "payment_method", p.Terms.PaymentMethod.String(),
+		"notice", noticeID, "court_case", courtCase, "unpaid", itoa(m.unpaid), "certificate_no", p.CertificateNo,
+		"registration_due", regDue, "publicity_due", pubDue, "single_shareholder", boolStr(co.Holders == 1))
+}
