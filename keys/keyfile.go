@@ -176,4 +176,3 @@ func ParsePublicPEM(data []byte) (*PublicKey, error) {
 	}
 	return ParsePKIX(block.Bytes)
 }
-

@@ -24,15 +24,15 @@ import (
 
 type encoder struct{ b []byte }
 
-func (e *encoder) u8(v uint8)         { e.b = append(e.b, v) }
-func (e *encoder) uvarint(v uint64)   { e.b = binary.AppendUvarint(e.b, v) }
-func (e *encoder) raw(b []byte)       { e.b = append(e.b, b...) }
+func (e *encoder) u8(v uint8)          { e.b = append(e.b, v) }
+func (e *encoder) uvarint(v uint64)    { e.b = binary.AppendUvarint(e.b, v) }
+func (e *encoder) raw(b []byte)        { e.b = append(e.b, b...) }
 func (e *encoder) addr(a keys.Address) { e.b = append(e.b, a[:]...) }
-func (e *encoder) hash(h Hash)        { e.b = append(e.b, h[:]...) }
-func (e *encoder) bytes(b []byte)     { e.uvarint(uint64(len(b))); e.b = append(e.b, b...) }
-func (e *encoder) str(s string)       { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
-func (e *encoder) time(t int64)       { e.uvarint(uint64(t)) }
-func (e *encoder) date(d Date)        { e.uvarint(uint64(d)) }
+func (e *encoder) hash(h Hash)         { e.b = append(e.b, h[:]...) }
+func (e *encoder) bytes(b []byte)      { e.uvarint(uint64(len(b))); e.b = append(e.b, b...) }
+func (e *encoder) str(s string)        { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *encoder) time(t int64)        { e.uvarint(uint64(t)) }
+func (e *encoder) date(d Date)         { e.uvarint(uint64(d)) }
 
 func (e *encoder) bool(v bool) {
 	if v {

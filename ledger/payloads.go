@@ -268,7 +268,7 @@ type NoticeWithdraw struct {
 	Notice Hash `json:"notice"`
 }
 
-func (*NoticeWithdraw) Type() TxType       { return TypeNoticeWithdraw }
+func (*NoticeWithdraw) Type() TxType        { return TypeNoticeWithdraw }
 func (p *NoticeWithdraw) encode(e *encoder) { e.hash(p.Notice) }
 func (p *NoticeWithdraw) decode(d *decoder) { p.Notice = d.hash() }
 
@@ -430,7 +430,7 @@ type PledgeRelease struct {
 	Pledge Hash `json:"pledge"`
 }
 
-func (*PledgeRelease) Type() TxType       { return TypePledgeRelease }
+func (*PledgeRelease) Type() TxType        { return TypePledgeRelease }
 func (p *PledgeRelease) encode(e *encoder) { e.hash(p.Pledge) }
 func (p *PledgeRelease) decode(d *decoder) { p.Pledge = d.hash() }
 

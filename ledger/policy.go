@@ -50,9 +50,11 @@ const (
 
 var consentNames = []string{"none", "majority", "unanimous"}
 
-func (c ConsentRule) String() string                { return enumString(c, consentNames) }
-func (c ConsentRule) MarshalJSON() ([]byte, error)  { return enumJSON(c, consentNames) }
-func (c *ConsentRule) UnmarshalJSON(b []byte) error { return enumUnJSON(b, c, consentNames, "consent rule") }
+func (c ConsentRule) String() string               { return enumString(c, consentNames) }
+func (c ConsentRule) MarshalJSON() ([]byte, error) { return enumJSON(c, consentNames) }
+func (c *ConsentRule) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, c, consentNames, "consent rule")
+}
 
 // PreemptionRule says whether the other shareholders have a pre-emptive right.
 type PreemptionRule uint8
@@ -84,9 +86,11 @@ const (
 
 var basisNames = []string{"subscribed", "paid_in"}
 
-func (b ProRataBasis) String() string                { return enumString(b, basisNames) }
-func (b ProRataBasis) MarshalJSON() ([]byte, error)  { return enumJSON(b, basisNames) }
-func (b *ProRataBasis) UnmarshalJSON(v []byte) error { return enumUnJSON(v, b, basisNames, "pro-rata basis") }
+func (b ProRataBasis) String() string               { return enumString(b, basisNames) }
+func (b ProRataBasis) MarshalJSON() ([]byte, error) { return enumJSON(b, basisNames) }
+func (b *ProRataBasis) UnmarshalJSON(v []byte) error {
+	return enumUnJSON(v, b, basisNames, "pro-rata basis")
+}
 
 // Statutory values.
 const (

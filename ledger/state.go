@@ -58,13 +58,13 @@ func be32(v uint32) []byte {
 	return b[:]
 }
 
-func kRole(a keys.Address) []byte                { return key(pRole, a[:]) }
-func kIdentity(a keys.Address) []byte            { return key(pIdentity, a[:]) }
-func kCommitment(c Hash, a keys.Address) []byte  { return key(pCommitment, c[:], a[:]) }
-func kCompany(uscc string) []byte                { return key(pCompany, []byte(uscc)) }
-func kCompanyOf(a keys.Address) []byte           { return key(pCompanyOf, a[:]) }
+func kRole(a keys.Address) []byte                 { return key(pRole, a[:]) }
+func kIdentity(a keys.Address) []byte             { return key(pIdentity, a[:]) }
+func kCommitment(c Hash, a keys.Address) []byte   { return key(pCommitment, c[:], a[:]) }
+func kCompany(uscc string) []byte                 { return key(pCompany, []byte(uscc)) }
+func kCompanyOf(a keys.Address) []byte            { return key(pCompanyOf, a[:]) }
 func kHolding(uscc string, a keys.Address) []byte { return key(pHolding, []byte(uscc), a[:]) }
-func kHoldings(uscc string) []byte               { return key(pHolding, []byte(uscc)) }
+func kHoldings(uscc string) []byte                { return key(pHolding, []byte(uscc)) }
 func kHolderIdx(a keys.Address, uscc string) []byte {
 	return key(pHolderIdx, a[:], []byte(uscc))
 }
@@ -74,11 +74,11 @@ func kNoticeIdx(uscc string, t time.Time, id Hash) []byte {
 	return key(pNoticeIdx, []byte(uscc), be64(t.Unix()), id[:])
 }
 func kOpen(uscc string, a keys.Address) []byte { return key(pOpen, []byte(uscc), a[:]) }
-func kFreeze(id Hash) []byte { return key(pFreeze, id[:]) }
+func kFreeze(id Hash) []byte                   { return key(pFreeze, id[:]) }
 func kFreezeIdx(uscc string, a keys.Address, id Hash) []byte {
 	return key(pFreezeIdx, []byte(uscc), a[:], id[:])
 }
-func kPledge(id Hash) []byte                    { return key(pPledge, id[:]) }
+func kPledge(id Hash) []byte                     { return key(pPledge, id[:]) }
 func kOffice(uscc string, a keys.Address) []byte { return key(pOffice, []byte(uscc), a[:]) }
 func kTally(uscc string, a keys.Address, year int) []byte {
 	return key(pTally, []byte(uscc), a[:], be32(uint32(year)))

@@ -187,9 +187,11 @@ const (
 
 var subjectKindNames = []string{"", "person", "organisation"}
 
-func (k SubjectKind) String() string                { return enumString(k, subjectKindNames) }
-func (k SubjectKind) MarshalJSON() ([]byte, error)  { return enumJSON(k, subjectKindNames) }
-func (k *SubjectKind) UnmarshalJSON(b []byte) error { return enumUnJSON(b, k, subjectKindNames, "subject kind") }
+func (k SubjectKind) String() string               { return enumString(k, subjectKindNames) }
+func (k SubjectKind) MarshalJSON() ([]byte, error) { return enumJSON(k, subjectKindNames) }
+func (k *SubjectKind) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, k, subjectKindNames, "subject kind")
+}
 
 // RevokeReason says why an identity was revoked.
 type RevokeReason uint8
@@ -206,9 +208,11 @@ const (
 
 var revokeReasonNames = []string{"", "key_compromise", "kyc_withdrawn", "death", "dissolution", "superseded", "other"}
 
-func (r RevokeReason) String() string                { return enumString(r, revokeReasonNames) }
-func (r RevokeReason) MarshalJSON() ([]byte, error)  { return enumJSON(r, revokeReasonNames) }
-func (r *RevokeReason) UnmarshalJSON(b []byte) error { return enumUnJSON(b, r, revokeReasonNames, "revoke reason") }
+func (r RevokeReason) String() string               { return enumString(r, revokeReasonNames) }
+func (r RevokeReason) MarshalJSON() ([]byte, error) { return enumJSON(r, revokeReasonNames) }
+func (r *RevokeReason) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, r, revokeReasonNames, "revoke reason")
+}
 
 // Form is the legal form of a company.
 type Form uint8
@@ -260,9 +264,11 @@ const (
 
 var paymentNames = []string{"", "bank_transfer", "cash", "instalments", "in_kind", "escrow"}
 
-func (m PaymentMethod) String() string                { return enumString(m, paymentNames) }
-func (m PaymentMethod) MarshalJSON() ([]byte, error)  { return enumJSON(m, paymentNames) }
-func (m *PaymentMethod) UnmarshalJSON(b []byte) error { return enumUnJSON(b, m, paymentNames, "payment method") }
+func (m PaymentMethod) String() string               { return enumString(m, paymentNames) }
+func (m PaymentMethod) MarshalJSON() ([]byte, error) { return enumJSON(m, paymentNames) }
+func (m *PaymentMethod) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, m, paymentNames, "payment method")
+}
 
 // ParsePaymentMethod parses a payment method name such as "bank_transfer".
 func ParsePaymentMethod(s string) (PaymentMethod, error) {
@@ -310,9 +316,11 @@ const (
 
 var officeRoleNames = []string{"", "director", "supervisor", "manager", "deputy_manager", "cfo", "board_secretary", "other_senior_manager"}
 
-func (r OfficeRole) String() string                { return enumString(r, officeRoleNames) }
-func (r OfficeRole) MarshalJSON() ([]byte, error)  { return enumJSON(r, officeRoleNames) }
-func (r *OfficeRole) UnmarshalJSON(b []byte) error { return enumUnJSON(b, r, officeRoleNames, "office role") }
+func (r OfficeRole) String() string               { return enumString(r, officeRoleNames) }
+func (r OfficeRole) MarshalJSON() ([]byte, error) { return enumJSON(r, officeRoleNames) }
+func (r *OfficeRole) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, r, officeRoleNames, "office role")
+}
 
 // MeetingKind is an annual or extraordinary shareholders' meeting.
 type MeetingKind uint8
@@ -325,9 +333,11 @@ const (
 
 var meetingNames = []string{"", "annual", "extraordinary"}
 
-func (k MeetingKind) String() string                { return enumString(k, meetingNames) }
-func (k MeetingKind) MarshalJSON() ([]byte, error)  { return enumJSON(k, meetingNames) }
-func (k *MeetingKind) UnmarshalJSON(b []byte) error { return enumUnJSON(b, k, meetingNames, "meeting kind") }
+func (k MeetingKind) String() string               { return enumString(k, meetingNames) }
+func (k MeetingKind) MarshalJSON() ([]byte, error) { return enumJSON(k, meetingNames) }
+func (k *MeetingKind) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, k, meetingNames, "meeting kind")
+}
 
 // LotTags mark lots of equity for lock-up rules.
 type LotTags uint8
