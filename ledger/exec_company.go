@@ -171,7 +171,7 @@ func (c *execCtx) listing(p *Listing) {
 	if c.failed() {
 		return
 	}
-	co.ListedOn, co.Exchange = p.Date, p.Exchange
+	co.ListedOn, co.ListedAt, co.Exchange = p.Date, c.now, p.Exchange
 	c.save(kCompany(co.USCC), co)
 	c.emit(TypeListing.String(), "company", co.USCC, "exchange", p.Exchange, "date", p.Date.String(),
 		"pre_ipo_lock_until", p.Date.AddMonths(co.Articles.preIPOMonths()).String())

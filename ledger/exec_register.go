@@ -106,7 +106,8 @@ func (c *execCtx) lotLock(co *Company, l *Lot) (string, time.Time) {
 	if co.Form != JSC {
 		return "", time.Time{}
 	}
-	if co.ListedOn != 0 && (l.Tags&TagPreIPO != 0 || l.IssuedAt.Before(co.ListedOn.Start())) {
+	// Pre-IPO shares: lots tagged so, and every lot on the register when the listing was attested.
+	if co.ListedOn != 0 && (l.Tags&TagPreIPO != 0 || !l.IssuedAt.After(co.ListedAt)) {
 		if end := periodEnd(co.ListedOn, co.Articles.preIPOMonths()); c.now.Before(end) {
 			return RuleJSC3, end
 		}
@@ -251,8 +252,8 @@ func (c *execCtx) receive(m *move, to keys.Address, toID *Identity) int {
 func (c *execCtx) applyMove(m *move, toID *Identity, certNo string, relabel bool) {
 	co := m.co
 	if co.Form == JSC {
-		c.touchTally(co, m.from, m.qty)
-		c.touchTally(co, m.to, 0)
+		c.touchTally(co, m.from, 0, m.qty)
+		c.touchTally(co, m.to, m.qty, 0)
 	}
 	from := m.from
 	from.Quantity -= m.qty
@@ -330,14 +331,15 @@ func (c *execCtx) leave(co *Company, h *Holding) {
 func (c *execCtx) saveHolding(h *Holding) { c.save(kHolding(h.USCC, h.Holder), h) }
 
 // touchTally records, on the first change of a holding in a calendar year, the holding at the
-// start of that year (the base of the 25 % cap), and adds out to the year's transfers.
-func (c *execCtx) touchTally(co *Company, h *Holding, out uint64) {
+// start of that year (it has not changed since), and adds the movement to the year's tally.
+func (c *execCtx) touchTally(co *Company, h *Holding, in, out uint64) {
 	y := c.today().Year()
 	k := kTally(co.USCC, h.Holder, y)
 	var t tally
 	if !c.load(k, &t) {
 		t.Base = h.Quantity
 	}
+	t.In += in
 	t.Out += out
 	c.save(k, &t)
 }
@@ -398,13 +400,14 @@ func (c *execCtx) checkDSM(co *Company, h *Holding, qty uint64, lockRule string)
 		return
 	}
 	ty := c.yearTally(co, h)
-	allowed := mulDiv(ty.Base, co.Articles.dsmCapBP(), 10000)
-	if co.ListedOn != 0 && ty.Base <= 1000 {
-		allowed = ty.Base // holders of 1,000 shares or fewer may transfer all at once
+	base := ty.Base + ty.In
+	allowed := mulDiv(base, co.Articles.dsmCapBP(), 10000)
+	if co.ListedOn != 0 && base <= 1000 {
+		allowed = base // holders of 1,000 shares or fewer may transfer all at once
 	}
 	if ty.Out+qty > allowed {
-		c.law(RuleJSC4, CodeRule, "a director, supervisor or senior manager may transfer at most %d this year (%d.%02d %% of %d held at the start of the year); %d already transferred, %d more asked",
-			allowed, co.Articles.dsmCapBP()/100, co.Articles.dsmCapBP()%100, ty.Base, ty.Out, qty)
+		c.law(RuleJSC4, CodeRule, "a director, supervisor or senior manager may transfer at most %d this year (%d.%02d %% of %d held at the start of the year or acquired since); %d already transferred, %d more asked",
+			allowed, co.Articles.dsmCapBP()/100, co.Articles.dsmCapBP()%100, base, ty.Out, qty)
 	}
 }
 
@@ -462,7 +465,7 @@ func (c *execCtx) issueCapital(p *IssueCapital) {
 		return
 	}
 	if co.Form == JSC {
-		c.touchTally(co, h, 0)
+		c.touchTally(co, h, p.Quantity, 0)
 	}
 	if isNew {
 		h.AcquiredAt, h.LostAt, h.Commitment = c.now, time.Time{}, id.Commitment

@@ -201,6 +201,7 @@ type Company struct {
 	Articles      Articles       `json:"articles"`
 	Promoters     []keys.Address `json:"promoters,omitempty"`
 	ListedOn      Date           `json:"listed_on,omitempty"`
+	ListedAt      time.Time      `json:"listed_at,omitzero"` // block time of the listing attestation
 	Exchange      string         `json:"exchange,omitempty"`
 	Holders       uint32         `json:"holders"` // holdings with a positive quantity
 	Members       uint32         `json:"members"` // distinct identity commitments among them
@@ -223,6 +224,7 @@ func (r *Company) encode(e *encoder) {
 		e.addr(a)
 	}
 	e.date(r.ListedOn)
+	e.tm(r.ListedAt)
 	e.str(r.Exchange)
 	e.uvarint(uint64(r.Holders))
 	e.uvarint(uint64(r.Members))
@@ -246,6 +248,7 @@ func (r *Company) decode(d *decoder) {
 		}
 	}
 	r.ListedOn = d.date()
+	r.ListedAt = d.tm()
 	r.Exchange = d.str(maxExchange, "exchange")
 	r.Holders = uint32(d.uint(math.MaxUint32, "holders"))
 	r.Members = uint32(d.uint(math.MaxUint32, "members"))
@@ -587,19 +590,23 @@ func (r *officeRecord) decode(d *decoder) {
 	}
 }
 
-// tally counts one holder's transfers out of one company in one calendar year, against the
-// holding at the start of that year (the base of the 25 % cap, R-JSC-4).
+// tally counts one holder's equity movements in one company in one calendar year: the holding
+// at the start of the year, what came in and what went out during it. The 25 % cap of R-JSC-4
+// applies to the start-of-year holding plus the year's acquisitions.
 type tally struct {
 	Base uint64
+	In   uint64
 	Out  uint64
 }
 
 func (r *tally) encode(e *encoder) {
 	e.uvarint(r.Base)
+	e.uvarint(r.In)
 	e.uvarint(r.Out)
 }
 func (r *tally) decode(d *decoder) {
 	r.Base = d.uvarint()
+	r.In = d.uvarint()
 	r.Out = d.uvarint()
 }
 
