@@ -177,4 +177,6 @@ func at(c *ledgertest.Chain, d ledger.Date) {
 
 type partyT = ledgertest.Party
 
-func ledgerPartyExpiring(exp time.Time) ledgertest.PartySpec { return ledgertest.PartySpec{Expiry: exp} }
+func ledgerPartyExpiring(exp time.Time) ledgertest.PartySpec {
+	return ledgertest.PartySpec{Expiry: exp}
+}
