@@ -110,8 +110,12 @@ func ParseScript(b []byte) (Script, error) {
 }
 
 // Address returns the script's address: the first 20 bytes of SM3(script bytes).
-func (s Script) Address() Address {
-	h := sm3.Sum(s.Bytes())
+func (s Script) Address() Address { return ScriptAddress(s.Bytes()) }
+
+// ScriptAddress returns the address of an encoded script without parsing it. Use it only on
+// bytes that ParseScript accepted.
+func ScriptAddress(script []byte) Address {
+	h := sm3.Sum(script)
 	var a Address
 	copy(a[:], h[:AddressSize])
 	return a

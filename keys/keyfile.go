@@ -161,9 +161,9 @@ func ParsePKIX(der []byte) (*PublicKey, error) {
 	}
 	switch ec.Curve {
 	case sm2.P256():
-		return newPublicKey(SM2, ec), nil
+		return newPublicKey(SM2, ec)
 	case elliptic.P256():
-		return newPublicKey(P256, ec), nil
+		return newPublicKey(P256, ec)
 	}
 	return nil, fmt.Errorf("%w: only SM2 and P-256 keys are supported", ErrInvalidKey)
 }

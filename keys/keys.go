@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
 )
 
 // Algo names a signature algorithm. Its numeric value is part of the canonical encodings of
@@ -75,11 +76,13 @@ func (a Algo) curve() elliptic.Curve {
 	return elliptic.P256()
 }
 
-// PublicKey is a verification key. It is immutable and safe for concurrent use.
+// PublicKey is a verification key. It is immutable and safe for concurrent use; parsing the
+// same point again returns the same value.
 type PublicKey struct {
 	algo Algo
 	raw  [PublicKeySize]byte
 	ec   *ecdsa.PublicKey
+	za   []byte // SM2: Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) for the default ID
 }
 
 // ParsePublicKey decodes a 65-byte uncompressed point for algo and checks that it lies on the
@@ -91,6 +94,10 @@ func ParsePublicKey(algo Algo, b []byte) (*PublicKey, error) {
 	if len(b) != PublicKeySize || b[0] != 4 {
 		return nil, fmt.Errorf("%w: want a %d-byte uncompressed point", ErrInvalidKey, PublicKeySize)
 	}
+	ck := cacheKey(algo, b)
+	if pk := parsedKeys.get(ck); pk != nil {
+		return pk, nil
+	}
 	var ec *ecdsa.PublicKey
 	var err error
 	if algo == SM2 {
@@ -101,18 +108,28 @@ func ParsePublicKey(algo Algo, b []byte) (*PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s point not on curve", ErrInvalidKey, algo)
 	}
-	pk := &PublicKey{algo: algo, ec: ec}
-	copy(pk.raw[:], b)
+	pk, err := newPublicKey(algo, ec)
+	if err != nil {
+		return nil, err
+	}
+	parsedKeys.put(ck, pk)
 	return pk, nil
 }
 
-func newPublicKey(algo Algo, ec *ecdsa.PublicKey) *PublicKey {
+func newPublicKey(algo Algo, ec *ecdsa.PublicKey) (*PublicKey, error) {
 	pk := &PublicKey{algo: algo, ec: ec}
 	size := (ec.Curve.Params().BitSize + 7) / 8
 	pk.raw[0] = 4
 	ec.X.FillBytes(pk.raw[1 : 1+size])
 	ec.Y.FillBytes(pk.raw[1+size:])
-	return pk
+	if algo == SM2 {
+		za, err := sm2.CalculateZA(ec, []byte(DefaultUID))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+		}
+		pk.za = za
+	}
+	return pk, nil
 }
 
 // Algo returns the key's algorithm.
@@ -137,7 +154,11 @@ func (k *PublicKey) ECDSA() *ecdsa.PublicKey { return k.ec }
 // default user ID, or ECDSA P-256 over SHA-256(msg).
 func (k *PublicKey) Verify(msg, sig []byte) bool {
 	if k.algo == SM2 {
-		return sm2.VerifyASN1WithSM2(k.ec, nil, msg, sig)
+		h := sm3.New()
+		h.Write(k.za)
+		h.Write(msg)
+		var e [sm3.Size]byte
+		return sm2.VerifyASN1(k.ec, h.Sum(e[:0]), sig)
 	}
 	h := sha256.Sum256(msg)
 	return ecdsa.VerifyASN1(k.ec, h[:], sig)
@@ -175,11 +196,16 @@ func Generate(algo Algo, r io.Reader) (*PrivateKey, error) {
 }
 
 func fromSM2(k *sm2.PrivateKey) *PrivateKey {
-	return &PrivateKey{algo: SM2, sm2: k, pub: newPublicKey(SM2, &k.PublicKey)}
+	pub, err := newPublicKey(SM2, &k.PublicKey)
+	if err != nil {
+		panic(err) // the public key of a valid private key is a valid point
+	}
+	return &PrivateKey{algo: SM2, sm2: k, pub: pub}
 }
 
 func fromP256(k *ecdsa.PrivateKey) *PrivateKey {
-	return &PrivateKey{algo: P256, p256: k, pub: newPublicKey(P256, &k.PublicKey)}
+	pub, _ := newPublicKey(P256, &k.PublicKey)
+	return &PrivateKey{algo: P256, p256: k, pub: pub}
 }
 
 // Algo returns the key's algorithm.

@@ -5,15 +5,30 @@ import "time"
 // calendarCache reads committed holiday tables (CalendarSet) through the block overlay. It
 // implements Calendar.
 type calendarCache struct {
-	st    *overlay
-	years map[int]*CalendarSet
+	st      *overlay
+	years   map[int]*CalendarSet
+	workday map[[2]int]Date // memo of addWorkingDays(date, n)
 }
 
 func newCalendarCache(st *overlay) *calendarCache {
-	return &calendarCache{st: st, years: map[int]*CalendarSet{}}
+	return &calendarCache{st: st, years: map[int]*CalendarSet{}, workday: map[[2]int]Date{}}
 }
 
-func (c *calendarCache) reset() { clear(c.years) }
+func (c *calendarCache) reset() {
+	clear(c.years)
+	clear(c.workday)
+}
+
+// addWorkingDays is the package function addWorkingDays, memoised for the block.
+func (c *calendarCache) addWorkingDays(d Date, n int) Date {
+	k := [2]int{int(d), n}
+	if v, ok := c.workday[k]; ok {
+		return v
+	}
+	v := addWorkingDays(d, n, c)
+	c.workday[k] = v
+	return v
+}
 
 func (c *calendarCache) year(y int) *CalendarSet {
 	if cs, ok := c.years[y]; ok {

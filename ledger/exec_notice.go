@@ -545,7 +545,7 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 	regDue, pubDue := "", ""
 	if co.Form == LLC { // R-LLC-9: registration within 30 days, publicity within 20 working days
 		regDue = c.today().AddDays(30).String()
-		pubDue = addWorkingDays(c.today(), 20, c.cal).String()
+		pubDue = c.cal.addWorkingDays(c.today(), 20).String()
 	}
 	noticeID := ""
 	if n != nil {

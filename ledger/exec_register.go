@@ -239,6 +239,9 @@ func (c *execCtx) receive(m *move, to keys.Address, toID *Identity) int {
 	}
 	m.to = h
 	m.toNew = h.Quantity == 0
+	if n := lotsAfter(h, m.parts, m.from.Holder); n > maxLots {
+		c.violate(ruleState, "", CodeInvalid, "the register entry of %s would hold %d lots of distinct origin; at most %d", to, n, maxLots)
+	}
 	var toC Hash
 	if toID != nil {
 		toC = toID.Commitment
@@ -280,12 +283,41 @@ func (c *execCtx) applyMove(m *move, toID *Identity, certNo string, relabel bool
 			}
 			part.Tags &^= TagPromoter
 		}
-		part.CertificateNo = certNo
 		addLot(to, part)
 	}
 	to.CertificateNo = certNo
 	c.saveHolding(to)
 	c.save(kCompany(co.USCC), co)
+}
+
+// lotsAfter counts the lots of h after receiving parts from a transferor (relabelled as
+// applyMove does).
+func lotsAfter(h *Holding, parts []Lot, from keys.Address) int {
+	n := len(h.Lots)
+	var added []Lot
+	for _, p := range parts {
+		if p.Subscribed > p.PaidIn {
+			p.SecondaryLiable = from
+		}
+		p.Tags &^= TagPromoter
+		found := false
+		for i := range h.Lots {
+			if h.Lots[i].mergeable(&p) {
+				found = true
+				break
+			}
+		}
+		for i := range added {
+			if !found && added[i].mergeable(&p) {
+				found = true
+			}
+		}
+		if !found {
+			added = append(added, p)
+			n++
+		}
+	}
+	return n
 }
 
 // addLot credits a lot to a holding, merging it with an identical lot.
@@ -458,6 +490,9 @@ func (c *execCtx) issueCapital(p *IssueCapital) {
 		h = &Holding{USCC: co.USCC, Holder: p.Holder}
 	}
 	isNew := h.Quantity == 0
+	if n := lotsAfter(h, []Lot{{Method: p.Method, ContributionDate: p.ContributionDate, DueDate: p.DueDate, Tags: p.Tags, IssuedAt: c.now, Subscribed: p.Subscribed, PaidIn: p.Subscribed}}, keys.Address{}); n > maxLots {
+		c.violate(ruleState, "", CodeInvalid, "the register entry of %s would hold %d lots of distinct origin; at most %d", p.Holder, n, maxLots)
+	}
 	if id != nil {
 		c.checkCap(co, c.capDelta(co.USCC, Hash{}, false, id.Commitment, isNew))
 	}
@@ -472,8 +507,7 @@ func (c *execCtx) issueCapital(p *IssueCapital) {
 		c.join(co, h)
 	}
 	addLot(h, Lot{Quantity: p.Quantity, Subscribed: p.Subscribed, PaidIn: p.PaidIn, Method: p.Method,
-		ContributionDate: p.ContributionDate, DueDate: p.DueDate, CertificateNo: p.CertificateNo,
-		Tags: p.Tags, IssuedAt: c.now})
+		ContributionDate: p.ContributionDate, DueDate: p.DueDate, Tags: p.Tags, IssuedAt: c.now})
 	h.CertificateNo = p.CertificateNo
 	c.saveHolding(h)
 	co.Quantity += p.Quantity

@@ -301,7 +301,7 @@ func (c *execCtx) run() *Result {
 	c.exec(tx.Body.Payload)
 	for i, used := range c.used {
 		if !used {
-			c.violate("TX-SIGNER", "", CodeUnauthorized, "signature of %s, who is not a party this transaction needs", tx.Witnesses[i].Address())
+			c.violate("TX-SIGNER", "", CodeUnauthorized, "signature of %s, who is not a party this transaction needs", tx.WitnessAddresses()[i])
 		}
 	}
 	if len(c.viol) == 0 {
@@ -427,8 +427,8 @@ func (c *execCtx) role(a keys.Address) *roleRecord {
 
 // witness finds the witness for address a and whether its signatures verified.
 func (c *execCtx) witness(a keys.Address) (int, bool) {
-	for i, w := range c.p.Tx.Witnesses {
-		if w.Address() == a {
+	for i, w := range c.p.Tx.WitnessAddresses() {
+		if w == a {
 			return i, c.p.SigOK[i]
 		}
 	}
@@ -486,8 +486,7 @@ func (c *execCtx) party(a keys.Address, what string) *Identity {
 // roleSigner requires a valid signature by a genesis key holding one of roles. It returns the
 // signer's address and role.
 func (c *execCtx) roleSigner(roles Role, what string) (keys.Address, Role) {
-	for i, w := range c.p.Tx.Witnesses {
-		a := w.Address()
+	for i, a := range c.p.Tx.WitnessAddresses() {
 		r := c.role(a)
 		if r == nil || r.Role&roles == 0 {
 			continue

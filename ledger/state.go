@@ -261,10 +261,11 @@ func (r *Company) decode(d *decoder) {
 }
 
 // Lot is a parcel of a holding with one origin: the register keeps, per CL2023 Art. 56, the
-// subscribed and paid-in contribution, the method and date of contribution and the certificate
-// number; the ledger adds the due date of the unpaid part, lock-up tags, the time the equity was
-// first issued and, after a transfer of unpaid equity, the transferor who stays secondarily
-// liable (CL2023 Art. 88).
+// subscribed and paid-in contribution and the method and date of contribution (the certificate
+// number belongs to the holding: the company issues one certificate per holder); the ledger adds
+// the due date of the unpaid part, lock-up tags, the time the equity was first issued and, after
+// a transfer of unpaid equity, the transferor who stays secondarily liable (CL2023 Art. 88).
+// Lots of identical attributes merge, so their number is bounded by the company's issuances.
 type Lot struct {
 	Quantity         uint64             `json:"quantity"`
 	Subscribed       uint64             `json:"subscribed"`
@@ -272,7 +273,6 @@ type Lot struct {
 	Method           ContributionMethod `json:"method"`
 	ContributionDate Date               `json:"contribution_date"`
 	DueDate          Date               `json:"due_date,omitempty"`
-	CertificateNo    string             `json:"certificate_no"`
 	Tags             LotTags            `json:"tags"`
 	IssuedAt         time.Time          `json:"issued_at"`
 	SecondaryLiable  keys.Address       `json:"secondary_liable,omitzero"`
@@ -285,7 +285,6 @@ func (l *Lot) encode(e *encoder) {
 	e.u8(uint8(l.Method))
 	e.date(l.ContributionDate)
 	e.date(l.DueDate)
-	e.str(l.CertificateNo)
 	e.u8(uint8(l.Tags))
 	e.tm(l.IssuedAt)
 	e.addr(l.SecondaryLiable)
@@ -297,7 +296,6 @@ func (l *Lot) decode(d *decoder) {
 	l.Method = ContributionMethod(d.u8())
 	l.ContributionDate = d.date()
 	l.DueDate = d.date()
-	l.CertificateNo = d.str(maxCertNo, "certificate number")
 	l.Tags = LotTags(d.u8())
 	l.IssuedAt = d.tm()
 	l.SecondaryLiable = d.addr()
@@ -306,7 +304,7 @@ func (l *Lot) decode(d *decoder) {
 // mergeable reports whether two lots can be kept as one.
 func (l *Lot) mergeable(o *Lot) bool {
 	return l.Method == o.Method && l.ContributionDate == o.ContributionDate && l.DueDate == o.DueDate &&
-		l.CertificateNo == o.CertificateNo && l.Tags == o.Tags && l.IssuedAt.Equal(o.IssuedAt) &&
+		l.Tags == o.Tags && l.IssuedAt.Equal(o.IssuedAt) &&
 		l.SecondaryLiable == o.SecondaryLiable
 }
 

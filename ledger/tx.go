@@ -142,14 +142,8 @@ type Witness struct {
 	Sigs   []Sig  `json:"sigs"`
 }
 
-// Address returns the address the witness speaks for.
-func (w *Witness) Address() keys.Address {
-	s, err := keys.ParseScript(w.Script)
-	if err != nil {
-		return keys.Address{}
-	}
-	return s.Address()
-}
+// Address returns the address the witness speaks for: SM3 of its script, truncated.
+func (w *Witness) Address() keys.Address { return keys.ScriptAddress(w.Script) }
 
 // Tx is a transaction: a body and the witnesses of the parties that signed it.
 //
@@ -160,7 +154,20 @@ type Tx struct {
 	Body      *Body
 	Witnesses []Witness
 
-	bodyBytes []byte // canonical body encoding, set by DecodeTx and Encode
+	bodyBytes []byte         // canonical body encoding, set by DecodeTx and Encode
+	scripts   []keys.Script  // parsed witness scripts, set by DecodeTx
+	addrs     []keys.Address // witness addresses, set by DecodeTx
+}
+
+// WitnessAddresses returns the address of each witness, in order.
+func (t *Tx) WitnessAddresses() []keys.Address {
+	if len(t.addrs) != len(t.Witnesses) {
+		t.addrs = make([]keys.Address, len(t.Witnesses))
+		for i := range t.Witnesses {
+			t.addrs[i] = t.Witnesses[i].Address()
+		}
+	}
+	return t.addrs
 }
 
 // NewTx returns an unsigned transaction.
@@ -215,6 +222,7 @@ func (t *Tx) AddWitness(w Witness) {
 		ax, ay := x.Address(), y.Address()
 		return bytes.Compare(ax[:], ay[:])
 	})
+	t.scripts, t.addrs = nil, nil
 }
 
 // Encode returns the canonical encoding of the transaction.
@@ -248,6 +256,8 @@ func DecodeTx(raw []byte) (*Tx, error) {
 		return nil, d.err
 	}
 	ws := make([]Witness, n)
+	scripts := make([]keys.Script, n)
+	addrs := make([]keys.Address, n)
 	var prev keys.Address
 	for i := range ws {
 		script := d.bytes(maxScriptSize, "script")
@@ -278,6 +288,7 @@ func DecodeTx(raw []byte) (*Tx, error) {
 		}
 		prev = a
 		ws[i] = Witness{Script: script, Sigs: sigs}
+		scripts[i], addrs[i] = sc, a
 	}
 	if err := d.finish(); err != nil {
 		return nil, err
@@ -286,7 +297,7 @@ func DecodeTx(raw []byte) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{Body: body, Witnesses: ws, bodyBytes: bodyBytes}, nil
+	return &Tx{Body: body, Witnesses: ws, bodyBytes: bodyBytes, scripts: scripts, addrs: addrs}, nil
 }
 
 // DecodeBody decodes the canonical body encoding (without the domain tag).

@@ -44,9 +44,14 @@ func verifyWitnesses(tx *Tx) []bool {
 	msg := tx.SignBytes()
 	ok := make([]bool, len(tx.Witnesses))
 	for i, w := range tx.Witnesses {
-		sc, err := keys.ParseScript(w.Script)
-		if err != nil {
-			continue
+		var sc keys.Script
+		if len(tx.scripts) == len(tx.Witnesses) {
+			sc = tx.scripts[i]
+		} else {
+			var err error
+			if sc, err = keys.ParseScript(w.Script); err != nil {
+				continue
+			}
 		}
 		valid := 0
 		for _, s := range w.Sigs {

@@ -1,0 +1,52 @@
+package ledgertest_test
+
+import (
+	"testing"
+
+	"github.com/regledger/regledger/ledger"
+	"github.com/regledger/regledger/ledger/ledgertest"
+	"github.com/regledger/regledger/ledger/memstore"
+)
+
+// TestBenchApplyRuns runs the benchmark at a tiny size: it must apply every transfer (a refused
+// transfer fails it) and report positive figures. Speed is not asserted here.
+func TestBenchApplyRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds keys and signs transfers")
+	}
+	r, err := ledgertest.BenchApply(t.Context(), memstore.New(), ledgertest.BenchConfig{Transfers: 300, BlockSize: 100, Companies: 3, Holders: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TPS <= 0 || r.VerifyLimit <= 0 || r.Ratio <= 0 {
+		t.Fatalf("result %+v", r)
+	}
+}
+
+// BenchmarkApply measures applying signed transfers (decode, parallel verification, rules,
+// writes, commit) without the one-off setup, for profiling with -cpuprofile.
+func BenchmarkApply(b *testing.B) {
+	c, raws := ledgertest.BenchSetup(b.Context(), memstore.New(), ledgertest.BenchConfig{Transfers: b.N, BlockSize: 1000})
+	b.ResetTimer()
+	if err := c.ApplyPipelined(b.Context(), raws, 1000); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkApplyOnly measures the state machine alone on pre-verified transfers.
+func BenchmarkApplyOnly(b *testing.B) {
+	c, raws := ledgertest.BenchSetup(b.Context(), memstore.New(), ledgertest.BenchConfig{Transfers: b.N, BlockSize: 1000})
+	prepared := ledger.PrepareAll(raws, 0)
+	b.ResetTimer()
+	for i := 0; i < len(prepared); i += 1000 {
+		rs, err := c.BlockPrepared(prepared[i:min(i+1000, len(prepared))])
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range rs {
+			if !r.OK() {
+				b.Fatal(r.Log())
+			}
+		}
+	}
+}
