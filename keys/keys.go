@@ -69,13 +69,6 @@ func ParseAlgo(s string) (Algo, error) {
 	return 0, fmt.Errorf("%w: %q (want sm2 or p256)", ErrUnknownAlgo, s)
 }
 
-func (a Algo) curve() elliptic.Curve {
-	if a == SM2 {
-		return sm2.P256()
-	}
-	return elliptic.P256()
-}
-
 // PublicKey is a verification key. It is immutable and safe for concurrent use; parsing the
 // same point again returns the same value.
 type PublicKey struct {
@@ -118,10 +111,21 @@ func ParsePublicKey(algo Algo, b []byte) (*PublicKey, error) {
 
 func newPublicKey(algo Algo, ec *ecdsa.PublicKey) (*PublicKey, error) {
 	pk := &PublicKey{algo: algo, ec: ec}
-	size := (ec.Curve.Params().BitSize + 7) / 8
-	pk.raw[0] = 4
-	ec.X.FillBytes(pk.raw[1 : 1+size])
-	ec.Y.FillBytes(pk.raw[1+size:])
+	var raw []byte
+	var err error
+	if algo == SM2 {
+		if e, perr := sm2.PublicKeyToECDH(ec); perr == nil {
+			raw = e.Bytes()
+		} else {
+			err = perr
+		}
+	} else {
+		raw, err = ec.Bytes()
+	}
+	if err != nil || len(raw) != PublicKeySize {
+		return nil, fmt.Errorf("%w: cannot encode %s point", ErrInvalidKey, algo)
+	}
+	copy(pk.raw[:], raw)
 	if algo == SM2 {
 		za, err := sm2.CalculateZA(ec, []byte(DefaultUID))
 		if err != nil {

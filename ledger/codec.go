@@ -26,7 +26,6 @@ type encoder struct{ b []byte }
 
 func (e *encoder) u8(v uint8)          { e.b = append(e.b, v) }
 func (e *encoder) uvarint(v uint64)    { e.b = binary.AppendUvarint(e.b, v) }
-func (e *encoder) raw(b []byte)        { e.b = append(e.b, b...) }
 func (e *encoder) addr(a keys.Address) { e.b = append(e.b, a[:]...) }
 func (e *encoder) hash(h Hash)         { e.b = append(e.b, h[:]...) }
 func (e *encoder) bytes(b []byte)      { e.uvarint(uint64(len(b))); e.b = append(e.b, b...) }

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -162,6 +161,3 @@ func (o *overlay) changeSet(prev Hash, height int64, t time.Time) *ChangeSet {
 	h.Sum(cs.AppHash[:0])
 	return cs
 }
-
-// hasPrefix is bytes.HasPrefix, named for readability at call sites.
-func hasPrefix(b, p []byte) bool { return bytes.HasPrefix(b, p) }

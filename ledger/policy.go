@@ -202,13 +202,6 @@ func (a *Articles) preemption(form Form) bool {
 	return form == LLC
 }
 
-func (a *Articles) preemptionDays() int {
-	if a.PreemptionDays != 0 {
-		return int(a.PreemptionDays)
-	}
-	return statutoryPreemptionDays
-}
-
 func (a *Articles) courtDays() int {
 	if a.CourtPreemptionDays != 0 {
 		return int(a.CourtPreemptionDays)

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/regledger/regledger/ledger/ledgertest"
+	"github.com/regledger/regledger/ledger/memstore"
+)
+
+// benchmark runs one named benchmark and writes its final line:
+// "bench NAME: metric=value ... ratio=value".
+type benchmark func(ctx context.Context, w io.Writer) error
+
+// benchmarks is the registry `regledger bench NAME` and `make bench` use.
+func benchmarks() map[string]benchmark {
+	return map[string]benchmark{
+		"ledger.apply": benchLedgerApply,
+	}
+}
+
+func newBenchCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "bench NAME|all|list",
+		Short: "Run a benchmark by name (ledger.apply, ...), all of them, or list them",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg := benchmarks()
+			names := make([]string, 0, len(reg))
+			for n := range reg {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			switch args[0] {
+			case "list":
+				_, err := fmt.Fprintln(e.stdout, strings.Join(names, "\n"))
+				return err
+			case "all":
+				for _, n := range names {
+					if err := reg[n](cmd.Context(), e.stdout); err != nil {
+						return fmt.Errorf("bench %s: %w", n, err)
+					}
+				}
+				return nil
+			}
+			b, ok := reg[args[0]]
+			if !ok {
+				return usageError{fmt.Errorf("unknown benchmark %q (have: %s)", args[0], strings.Join(names, ", "))}
+			}
+			return b(cmd.Context(), e.stdout)
+		},
+	}
+}
+
+func benchLedgerApply(ctx context.Context, w io.Writer) error {
+	r, err := ledgertest.BenchApply(ctx, memstore.New(), ledgertest.BenchConfig{})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "bench ledger.apply: tps=%.0f verify_limit=%.0f ratio=%.2f\n", r.TPS, r.VerifyLimit, r.Ratio)
+	return err
+}
