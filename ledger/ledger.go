@@ -85,7 +85,9 @@ func (l *Ledger) InitChain() (*ChangeSet, error) {
 	for _, r := range roles {
 		ov.set(kRole(r.addr), encodeRecord(&roleRecord{Role: r.role, Script: r.script}))
 	}
-	return ov.changeSet(l.gen.Hash(), 0, l.gen.GenesisTime.UTC()), nil
+	// Height 0 carries the genesis time to the second: CometBFT's first block may carry the
+	// genesis time at millisecond precision, and block times must not go backwards.
+	return ov.changeSet(l.gen.Hash(), 0, l.gen.GenesisTime.UTC().Truncate(time.Second)), nil
 }
 
 // Commit persists a change set produced by InitChain or Block.Finish.

@@ -124,6 +124,10 @@ func (o *overlay) iterate(prefix []byte, fn func(key, value []byte) error) error
 	return nil
 }
 
+// ephemeral reports whether a key belongs to the replay table, which no one reads at a past
+// height.
+func ephemeral(k string) bool { return len(k) > 0 && (k[0] == pSeen || k[0] == pExpiry) }
+
 // changeSet returns the block's writes in key order and the app hash they lead to:
 //
 //	appHash = SM3("REGLEDGER-APPHASH-V1" || prev || height || time || SM3(writes))
@@ -138,7 +142,7 @@ func (o *overlay) changeSet(prev Hash, height int64, t time.Time) *ChangeSet {
 	var n [binary.MaxVarintLen64]byte
 	o.order.Ascend(func(k string) bool {
 		w := o.writes[k]
-		cs.Writes = append(cs.Writes, Write{Key: []byte(k), Value: w.value, Delete: w.deleted})
+		cs.Writes = append(cs.Writes, Write{Key: []byte(k), Value: w.value, Delete: w.deleted, Ephemeral: ephemeral(k)})
 		wh.Write(n[:binary.PutUvarint(n[:], uint64(len(k)))])
 		wh.Write([]byte(k))
 		if w.deleted {

@@ -60,11 +60,14 @@ type ChangeSet struct {
 	Writes  []Write
 }
 
-// Write sets Key to Value, or deletes Key when Delete is set.
+// Write sets Key to Value, or deletes Key when Delete is set. An Ephemeral write is state that
+// nobody reads at a past height (the replay table): stores keep it out of their history, and
+// readers from HistoryStore.At never see it.
 type Write struct {
-	Key    []byte
-	Value  []byte
-	Delete bool
+	Key       []byte
+	Value     []byte
+	Delete    bool
+	Ephemeral bool
 }
 
 // errStop stops an iteration early without an error.

@@ -1,9 +1,11 @@
 package ledgertest_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/regledger/regledger/ledger"
+	"github.com/regledger/regledger/ledger/boltstore"
 	"github.com/regledger/regledger/ledger/ledgertest"
 	"github.com/regledger/regledger/ledger/memstore"
 )
@@ -35,7 +37,19 @@ func BenchmarkApply(b *testing.B) {
 
 // BenchmarkApplyOnly measures the state machine alone on pre-verified transfers.
 func BenchmarkApplyOnly(b *testing.B) {
-	c, raws := ledgertest.BenchSetup(b.Context(), memstore.New(), ledgertest.BenchConfig{Transfers: b.N, BlockSize: 1000})
+	b.Run("memstore", func(b *testing.B) { benchApplyOnly(b, memstore.New()) })
+	b.Run("boltstore", func(b *testing.B) {
+		s, err := boltstore.Open(filepath.Join(b.TempDir(), "l.db"), boltstore.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		benchApplyOnly(b, s)
+	})
+}
+
+func benchApplyOnly(b *testing.B, store ledger.Store) {
+	c, raws := ledgertest.BenchSetup(b.Context(), store, ledgertest.BenchConfig{Transfers: b.N, BlockSize: 1000})
 	prepared := ledger.PrepareAll(raws, 0)
 	b.ResetTimer()
 	for i := 0; i < len(prepared); i += 1000 {

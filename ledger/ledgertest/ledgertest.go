@@ -17,10 +17,10 @@ import (
 // ChainID is the chain id of test chains.
 const ChainID = "regledger-test"
 
-// Chain is a ledger with its role keys and a block clock. It is not safe for concurrent use.
-type Chain struct {
-	Ledger    *ledger.Ledger
-	Store     ledger.Store
+// Builder holds a chain's role keys and genesis and builds signed transactions. Now is the
+// time transactions are built for (their validity starts there); it is not safe for concurrent
+// changes of Now, TTL or Step.
+type Builder struct {
 	Genesis   *ledger.Genesis
 	Attester  *keys.PrivateKey
 	Regulator *keys.PrivateKey
@@ -36,27 +36,44 @@ type Chain struct {
 	seq   atomic.Uint64
 }
 
-// New builds a chain on store with genesis at start and commits the genesis state.
-func New(store ledger.Store, start time.Time) (*Chain, error) {
-	c := &Chain{Store: store, Now: start.Add(time.Minute), Step: time.Minute, TTL: 24 * time.Hour}
+// NewBuilder generates role keys (SM2) and a genesis for chainID at start.
+func NewBuilder(chainID string, start time.Time) (*Builder, error) {
+	b := &Builder{Now: start.Add(time.Minute), Step: time.Minute, TTL: 24 * time.Hour}
 	var err error
-	if c.Attester, err = keys.Generate(keys.SM2, nil); err != nil {
+	if b.Attester, err = keys.Generate(keys.SM2, nil); err != nil {
 		return nil, err
 	}
-	if c.Regulator, err = keys.Generate(keys.SM2, nil); err != nil {
+	if b.Regulator, err = keys.Generate(keys.SM2, nil); err != nil {
 		return nil, err
 	}
-	if c.Court, err = keys.Generate(keys.SM2, nil); err != nil {
+	if b.Court, err = keys.Generate(keys.SM2, nil); err != nil {
 		return nil, err
 	}
-	c.Genesis = &ledger.Genesis{
-		ChainID:     ChainID,
+	b.Genesis = &ledger.Genesis{
+		ChainID:     chainID,
 		GenesisTime: start,
-		Attesters:   []ledger.RoleKey{ledger.NewRoleKey("test CA attester", c.Attester.Public())},
-		Regulators:  []ledger.RoleKey{ledger.NewRoleKey("test regulator", c.Regulator.Public())},
-		Courts:      []ledger.RoleKey{ledger.NewRoleKey("test court", c.Court.Public())},
+		Attesters:   []ledger.RoleKey{ledger.NewRoleKey("test CA attester", b.Attester.Public())},
+		Regulators:  []ledger.RoleKey{ledger.NewRoleKey("test regulator", b.Regulator.Public())},
+		Courts:      []ledger.RoleKey{ledger.NewRoleKey("test court", b.Court.Public())},
 		Params:      ledger.DefaultParams(),
 	}
+	return b, nil
+}
+
+// Chain is a ledger with its role keys and a block clock. It is not safe for concurrent use.
+type Chain struct {
+	*Builder
+	Ledger *ledger.Ledger
+	Store  ledger.Store
+}
+
+// New builds a chain on store with genesis at start and commits the genesis state.
+func New(store ledger.Store, start time.Time) (*Chain, error) {
+	b, err := NewBuilder(ChainID, start)
+	if err != nil {
+		return nil, err
+	}
+	c := &Chain{Builder: b, Store: store}
 	if c.Ledger, err = ledger.New(store, c.Genesis); err != nil {
 		return nil, err
 	}
@@ -71,7 +88,7 @@ func New(store ledger.Store, start time.Time) (*Chain, error) {
 }
 
 // Nonce returns a fresh nonce.
-func (c *Chain) Nonce() []byte {
+func (c *Builder) Nonce() []byte {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], c.nonce.Add(1))
 	_, _ = rand.Read(b[8:])
@@ -79,12 +96,12 @@ func (c *Chain) Nonce() []byte {
 }
 
 // Unsigned builds an unsigned transaction valid for TTL from Now.
-func (c *Chain) Unsigned(p ledger.Payload) *ledger.Tx {
-	return ledger.NewTx(ChainID, c.Nonce(), c.Now.Add(c.TTL), p)
+func (c *Builder) Unsigned(p ledger.Payload) *ledger.Tx {
+	return ledger.NewTx(c.Genesis.ChainID, c.Nonce(), c.Now.Add(c.TTL), p)
 }
 
 // Tx builds a transaction and signs it with each signer.
-func (c *Chain) Tx(p ledger.Payload, signers ...*keys.PrivateKey) *ledger.Tx {
+func (c *Builder) Tx(p ledger.Payload, signers ...*keys.PrivateKey) *ledger.Tx {
 	tx := c.Unsigned(p)
 	for _, k := range signers {
 		if err := tx.Sign(k); err != nil {
@@ -206,7 +223,7 @@ func (c *Chain) NewParty(spec PartySpec) (*Party, error) {
 }
 
 // AttestTx generates a party and the attestation transaction for it, without applying it.
-func (c *Chain) AttestTx(spec PartySpec) (*Party, *ledger.Tx, error) {
+func (c *Builder) AttestTx(spec PartySpec) (*Party, *ledger.Tx, error) {
 	algo := spec.Algo
 	if algo == 0 {
 		algo = keys.SM2
@@ -280,7 +297,7 @@ func (c *Chain) RegisterCompany(form ledger.Form, established ledger.Date, art l
 
 // IssueTx builds a fully paid cash subscription of qty (fen for an LLC, shares at 1 yuan each
 // for a JSC) signed by company and holder.
-func (c *Chain) IssueTx(co *Company, holder *Party, qty uint64, tags ledger.LotTags) *ledger.Tx {
+func (c *Builder) IssueTx(co *Company, holder *Party, qty uint64, tags ledger.LotTags) *ledger.Tx {
 	sub := qty
 	if co.Form == ledger.JSC {
 		sub = qty * 100
@@ -303,7 +320,7 @@ func (c *Chain) Issue(co *Company, holder *Party, qty uint64, tags ledger.LotTag
 
 // TransferTx builds an equity transfer signed by transferor, transferee and company (the
 // transferor is left out when from is nil, as under a court notice).
-func (c *Chain) TransferTx(co *Company, from, to *Party, fromAddr keys.Address, t ledger.Terms, notice ledger.Hash, unpaid uint64) *ledger.Tx {
+func (c *Builder) TransferTx(co *Company, from, to *Party, fromAddr keys.Address, t ledger.Terms, notice ledger.Hash, unpaid uint64) *ledger.Tx {
 	if from != nil {
 		fromAddr = from.Addr
 	}

@@ -33,6 +33,10 @@ type version struct {
 	deleted bool
 }
 
+// ephemeralHeight marks the single version an ephemeral key keeps: visible at the latest height
+// only.
+const ephemeralHeight = -2
+
 var (
 	_ ledger.HistoryStore = (*Store)(nil)
 
@@ -65,16 +69,24 @@ func (s *Store) getAt(key []byte, height int64) ([]byte, error) {
 	if !ok {
 		return nil, ledger.ErrNotFound
 	}
-	v, ok := e.at(height)
+	v, ok := e.at(height, height < 0)
 	if !ok {
 		return nil, ledger.ErrNotFound
 	}
 	return slices.Clone(v), nil
 }
 
-// at returns the value as of height (-1: latest).
-func (e *entry) at(height int64) ([]byte, bool) {
+// at returns the value as of height (-1: the latest). latest says the read is of the latest
+// state (possibly pinned to a height for consistency), which is the only one that sees
+// ephemeral keys.
+func (e *entry) at(height int64, latest bool) ([]byte, bool) {
 	i := len(e.versions) - 1
+	if i >= 0 && e.versions[i].height == ephemeralHeight {
+		if !latest {
+			return nil, false
+		}
+		return e.versions[i].value, !e.versions[i].deleted
+	}
 	if height >= 0 {
 		i, _ = slices.BinarySearchFunc(e.versions, height+1, func(v version, h int64) int {
 			switch {
@@ -107,6 +119,7 @@ func (s *Store) iterateAt(prefix []byte, height int64, fn func(k, v []byte) erro
 	p := string(prefix)
 	from := p
 	first := true
+	latest := height < 0
 	for {
 		s.mu.RLock()
 		if s.closed {
@@ -129,7 +142,7 @@ func (s *Store) iterateAt(prefix []byte, height int64, fn func(k, v []byte) erro
 				more = true
 				return false
 			}
-			v, ok := e.at(height)
+			v, ok := e.at(height, latest)
 			out = append(out, kv{e.key, v, ok}) // absent versions keep the cursor moving
 			return true
 		})
@@ -183,7 +196,13 @@ func (s *Store) Commit(cs *ledger.ChangeSet) error {
 			e = &entry{key: string(w.Key)}
 			s.tree.ReplaceOrInsert(e)
 		}
-		e.versions = append(e.versions, version{height: cs.Height, value: slices.Clone(w.Value), deleted: w.Delete})
+		v := version{height: cs.Height, value: slices.Clone(w.Value), deleted: w.Delete}
+		if w.Ephemeral {
+			v.height = ephemeralHeight
+			e.versions = append(e.versions[:0], v)
+			continue
+		}
+		e.versions = append(e.versions, v)
 	}
 	s.last = ledger.CommitInfo{Height: cs.Height, Time: cs.Time, AppHash: cs.AppHash}
 	return nil

@@ -26,6 +26,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("HeightSequence", func(t *testing.T) { testHeightSequence(t, open) })
 	t.Run("UnsortedWritesRefused", func(t *testing.T) { testUnsorted(t, open) })
 	t.Run("History", func(t *testing.T) { testHistory(t, open) })
+	t.Run("Ephemeral", func(t *testing.T) { testEphemeral(t, open) })
 	t.Run("ValuesAreCopies", func(t *testing.T) { testCopies(t, open) })
 	t.Run("ConcurrentReadsDuringCommits", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
@@ -243,6 +244,36 @@ func testHistory(t *testing.T, open Factory) {
 		if _, err := hs.At(h); !errors.Is(err, ledger.ErrNotFound) {
 			t.Fatalf("At(%d): err = %v, want ErrNotFound", h, err)
 		}
+	}
+}
+
+func testEphemeral(t *testing.T, open Factory) {
+	s := openStore(t, open)
+	hs := history(t, s)
+	eph := func(k, v string) ledger.Write { return ledger.Write{Key: []byte(k), Value: []byte(v), Ephemeral: true} }
+	mustCommit(t, s, cs(0, set("a", "1"), eph("s/1", "x"), eph("s/2", "y")))
+	mustCommit(t, s, cs(1, ledger.Write{Key: []byte("s/1"), Delete: true, Ephemeral: true}, eph("s/3", "z")))
+	if got := keysOf(t, s, "s/"); fmt.Sprint(got) != "[s/2=y s/3=z]" {
+		t.Fatalf("latest ephemeral keys %q", got)
+	}
+	if v, ok := get(t, s, "s/3"); !ok || v != "z" {
+		t.Fatalf("Get ephemeral = %q, %v", v, ok)
+	}
+	for h := int64(0); h <= 1; h++ {
+		r, err := hs.At(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := keysOf(t, r, "s/"); len(got) != 0 {
+			t.Fatalf("At(%d) sees ephemeral keys %q", h, got)
+		}
+		if _, ok := get(t, r, "s/2"); ok {
+			t.Fatalf("At(%d).Get sees an ephemeral key", h)
+		}
+	}
+	r, _ := hs.At(1)
+	if v, ok := get(t, r, "a"); !ok || v != "1" {
+		t.Fatal("history of ordinary keys lost")
 	}
 }
 
