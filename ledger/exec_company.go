@@ -57,7 +57,7 @@ func (c *execCtx) registerCompany(p *RegisterCompany) {
 	if p.Form == JSC {
 		c.checkPromoters(p)
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	co := &Company{USCC: p.USCC, Address: p.Address, Form: p.Form, EstablishedOn: p.EstablishedOn,
@@ -137,7 +137,7 @@ func (c *execCtx) amendArticles(p *AmendArticles) {
 	if m := p.Articles.maxHolders(co.Form); m > 0 && int(co.Members) > m {
 		c.law(RuleLLC10, CodeRule, "the articles would cap shareholders at %d but the company has %d", m, co.Members)
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	co.Articles = p.Articles
@@ -168,7 +168,7 @@ func (c *execCtx) listing(p *Listing) {
 	if p.Exchange == "" || !p.Date.Valid() || p.Date > c.today() {
 		c.violate(ruleFormat, "", CodeInvalid, "a listing needs the exchange and a listing date not in the future")
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	co.ListedOn, co.ListedAt, co.Exchange = p.Date, c.now, p.Exchange
@@ -199,7 +199,7 @@ func (c *execCtx) meeting(p *Meeting) {
 	if !p.Date.Valid() || p.Date < c.today().AddDays(lead) {
 		c.violate(RuleJSC7, "CL2023 Art. 115", CodeRule, "an %s meeting must be convened at least %d days ahead; %s is too soon", p.Kind, lead, p.Date)
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	c.st.set(kEvent(co.USCC, p.Date, kind), nil)
@@ -217,7 +217,7 @@ func (c *execCtx) recordDate(p *RecordDate) {
 	if !p.Date.Valid() || p.Date <= c.today() {
 		c.violate(ruleFormat, "", CodeInvalid, "a record date must be in the future")
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	c.st.set(kEvent(co.USCC, p.Date, evRecordDate), nil)
@@ -279,7 +279,7 @@ func (c *execCtx) officeAppointment(p *OfficeAppointment) {
 			c.violate(ruleState, "", CodeInvalid, "%s already holds the office of %s until %s", p.Person, p.Role, t.End)
 		}
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	rec.Terms = append(rec.Terms, OfficeTerm{Role: p.Role, Start: p.TermStart, End: p.TermEnd})
@@ -308,7 +308,7 @@ func (c *execCtx) officeDeparture(p *OfficeDeparture) {
 	case !p.Date.Valid() || p.Date > c.today() || p.Date < rec.Terms[idx].Start:
 		c.violate(ruleFormat, "", CodeInvalid, "departure date must lie within the term and not in the future")
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	rec.Terms[idx].DepartedOn = p.Date
@@ -338,7 +338,7 @@ func (c *execCtx) calendarSet(p *CalendarSet) {
 			}
 		}
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	c.save(kCalendar(y), &calendarRecord{*p})

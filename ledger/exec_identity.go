@@ -36,7 +36,7 @@ func (c *execCtx) identityAttest(p *IdentityAttest) {
 			c.violate(ruleIdent, "", CodeInvalid, "identity %s is attested to another subject", p.Address)
 		}
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	id := &Identity{
@@ -66,7 +66,7 @@ func (c *execCtx) identityRevoke(p *IdentityRevoke) {
 	case id.Revoked():
 		c.violate(ruleIdent, "", CodeInvalid, "identity %s is already revoked", p.Address)
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	id.RevokedAt, id.RevokeReason = c.now, p.Reason

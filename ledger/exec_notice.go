@@ -105,7 +105,7 @@ func (c *execCtx) transferNotice(p *TransferNotice) {
 		copy(open[:], v)
 		c.law(RuleLLC4, CodeInvalid, "notice %s of this transferor is still open; withdraw it before giving another", open)
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	days := int(co.Articles.PreemptionDays)
@@ -186,7 +186,7 @@ func (c *execCtx) noticeReply(p *NoticeReply) {
 	if r.Reply == ReplyExercise || r.Reply == ReplyWaive {
 		c.violate(ruleState, "", CodeInvalid, "%s already replied %s to notice %s", p.From, r.Reply, n.ID)
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	r.Reply, r.RepliedAt = p.Kind, c.now
@@ -214,7 +214,7 @@ func (c *execCtx) noticeWithdraw(p *NoticeWithdraw) {
 		return
 	}
 	c.signer(n.Holder, "transferor")
-	if !c.noticeOpen(n) || c.failed() {
+	if !c.noticeOpen(n) || !c.proceed() {
 		return
 	}
 	n.Status = NoticeWithdrawn
@@ -241,7 +241,7 @@ func (c *execCtx) courtNotice(p *CourtNotice) {
 	if from == nil || p.Terms.Quantity > from.Quantity {
 		c.violate(ruleBalance, "", CodeInsufficient, "%s does not hold %d in %s", p.Holder, p.Terms.Quantity, co.USCC)
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	n := &Notice{
@@ -517,7 +517,7 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 			c.law(RuleLLC12, CodeInvalid, "the transferee must acknowledge the %d fen of unpaid contribution that moves with the equity, not %d", m.unpaid, p.UnpaidAck)
 		}
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	co.LastQuantity, co.LastPrice = p.Terms.Quantity, p.Terms.Consideration

@@ -496,7 +496,7 @@ func (c *execCtx) issueCapital(p *IssueCapital) {
 	if id != nil {
 		c.checkCap(co, c.capDelta(co.USCC, Hash{}, false, id.Commitment, isNew))
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	if co.Form == JSC {
@@ -547,7 +547,7 @@ func (c *execCtx) freeze(p *Freeze) {
 	if p.Basis == "" {
 		c.violate(ruleFormat, "", CodeInvalid, "a freeze order states its legal basis")
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	f := &FreezeOrder{ID: c.p.ID, USCC: co.USCC, Holder: p.Holder, Authority: role, By: by, Basis: p.Basis, At: c.now}
@@ -577,7 +577,7 @@ func (c *execCtx) unfreeze(p *Unfreeze) {
 	if p.Basis == "" {
 		c.violate(ruleFormat, "", CodeInvalid, "lifting a freeze states its legal basis")
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	f.LiftedAt, f.LiftBasis = c.now, p.Basis
@@ -615,7 +615,7 @@ func (c *execCtx) pledge(p *Pledge) {
 		c.violate(ruleFormat, "", CodeInvalid, "the pledge contract hash is required")
 	}
 	c.checkFrozen(co, p.Holder, 0)
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	h.Pledged += p.Quantity
@@ -645,7 +645,7 @@ func (c *execCtx) pledgeRelease(p *PledgeRelease) {
 		return
 	}
 	c.signer(r.Pledgee, "pledgee")
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	h := c.holding(r.USCC, r.Holder)
@@ -690,7 +690,7 @@ func (c *execCtx) pledgeEnforce(p *PledgeEnforce) {
 			c.law(RuleLLC12, CodeInvalid, "the buyer must acknowledge %d fen of unpaid contribution, not %d", m.unpaid, p.UnpaidAck)
 		}
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	c.applyMove(m, buyer, p.CertificateNo, true)
@@ -735,7 +735,7 @@ func (c *execCtx) succession(p *Succession) {
 	if m != nil && heir != nil {
 		c.checkCap(co, c.receive(m, p.Heir, heir))
 	}
-	if c.failed() {
+	if !c.proceed() {
 		return
 	}
 	c.applyMove(m, heir, p.CertificateNo, false)

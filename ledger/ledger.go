@@ -103,12 +103,22 @@ func (l *Ledger) Commit(cs *ChangeSet) error {
 
 // Block executes one block. It is not safe for concurrent use.
 type Block struct {
-	l      *Ledger
-	height int64
-	time   time.Time
-	ov     *overlay
-	cal    *calendarCache
-	done   bool
+	l       *Ledger
+	height  int64
+	time    time.Time
+	ov      *overlay
+	cal     *calendarCache
+	release func()
+	done    bool
+}
+
+// base returns the reader a block or a dry run reads committed state through: a snapshot when
+// the store offers one.
+func (l *Ledger) base() (Reader, func(), error) {
+	if s, ok := l.store.(Snapshotter); ok {
+		return s.Snapshot()
+	}
+	return l.store, func() {}, nil
 }
 
 // BeginBlock starts block height at block time t. height must follow the last commit and t must
@@ -124,8 +134,13 @@ func (l *Ledger) BeginBlock(height int64, t time.Time) (*Block, error) {
 	if !l.blockMu.TryLock() {
 		return nil, fmt.Errorf("%w: another block is still open", ErrHeight)
 	}
-	ov := newOverlay(l.store)
-	return &Block{l: l, height: height, time: t.UTC(), ov: ov, cal: newCalendarCache(ov)}, nil
+	base, release, err := l.base()
+	if err != nil {
+		l.blockMu.Unlock()
+		return nil, fmt.Errorf("ledger: read state: %w", err)
+	}
+	ov := newOverlay(base)
+	return &Block{l: l, height: height, time: t.UTC(), ov: ov, cal: newCalendarCache(ov), release: release}, nil
 }
 
 // Height returns the block height.
@@ -157,13 +172,16 @@ func (b *Block) Finish() *ChangeSet {
 	b.done = true
 	defer b.l.blockMu.Unlock()
 	b.pruneReplay()
-	return b.ov.changeSet(b.l.LastCommit().AppHash, b.height, b.time)
+	cs := b.ov.changeSet(b.l.LastCommit().AppHash, b.height, b.time)
+	b.release()
+	return cs
 }
 
 // Discard abandons the block without producing a change set.
 func (b *Block) Discard() {
 	if !b.done {
 		b.done = true
+		b.release()
 		b.l.blockMu.Unlock()
 	}
 }
@@ -188,7 +206,8 @@ func (b *Block) pruneReplay() {
 
 // Check is a dry run: it runs every check of p against the latest committed state as if the
 // block time were at (the latest block time when at is zero) and returns every violation, not
-// only the first. Nothing is written. at must not lie before the latest block.
+// only the first. Nothing is written, and a passing dry run carries no events. at must not lie
+// before the latest block.
 func (l *Ledger) Check(p *Prepared, at time.Time) (*Result, error) {
 	last := l.LastCommit()
 	if at.IsZero() {
@@ -197,9 +216,37 @@ func (l *Ledger) Check(p *Prepared, at time.Time) (*Result, error) {
 	if at.Before(last.Time) {
 		return nil, fmt.Errorf("%w: %s is before %s", ErrAt, at.UTC().Format(time.RFC3339), last.Time.UTC().Format(time.RFC3339))
 	}
-	ov := newOverlay(l.store)
+	base, release, err := l.base()
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read state: %w", err)
+	}
+	defer release()
+	ov := newOverlay(base)
 	c := newCtx(l, ov, newCalendarCache(ov), at.UTC(), last.Height+1, p, true)
 	return c.run(), nil
+}
+
+// Recheck re-validates a transaction the mempool admitted, after a block committed: it must not
+// have expired at the latest block time nor have committed meanwhile. Like the ante-handler
+// recheck of other chains, it does not run the rules again: a transaction the new state
+// forbids is refused, with all its violations, when it executes.
+func (l *Ledger) Recheck(p *Prepared) *Result {
+	r := &Result{}
+	if p.Tx == nil {
+		r.Code = CodeMalformed
+	} else {
+		r.TxID, r.Type = p.ID, p.Tx.Type()
+		switch last := l.LastCommit(); {
+		case last.Time.After(p.Tx.Body.NotAfter):
+			r.Code = CodeExpired
+			r.Violations = []Violation{{Rule: "TX-EXPIRY", Code: CodeExpired, Message: "expired at " + formatTime(p.Tx.Body.NotAfter)}}
+		case Seen(l.store, p.ID):
+			r.Code = CodeReplay
+			r.Violations = []Violation{{Rule: "TX-REPLAY", Code: CodeReplay, Message: "already committed"}}
+		}
+	}
+	r.CodeName = r.Code.String()
+	return r
 }
 
 // Result is the outcome of a transaction: its code, every violation, and on success its events.
@@ -306,7 +353,7 @@ func (c *execCtx) run() *Result {
 			c.violate("TX-SIGNER", "", CodeUnauthorized, "signature of %s, who is not a party this transaction needs", tx.WitnessAddresses()[i])
 		}
 	}
-	if len(c.viol) == 0 {
+	if c.proceed() {
 		c.st.set(kSeen(c.p.ID), appendVarint(nil, uint64(notAfter.Unix())))
 		c.st.set(kExpiry(notAfter.Unix(), c.p.ID), nil)
 	}
@@ -381,6 +428,10 @@ func (c *execCtx) violate(rule, article string, code Code, format string, args .
 }
 
 func (c *execCtx) failed() bool { return len(c.viol) > 0 }
+
+// proceed reports whether the checks passed and the transaction's writes should follow. A dry
+// run stops here: every check has run, and the writes would be discarded anyway.
+func (c *execCtx) proceed() bool { return !c.failed() && !c.dry }
 
 func (c *execCtx) emit(typ string, attrs ...string) {
 	e := Event{Type: typ, Attributes: make([]Attribute, 0, len(attrs)/2)}

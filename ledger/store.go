@@ -44,6 +44,14 @@ type HistoryStore interface {
 	At(height int64) (Reader, error)
 }
 
+// Snapshotter is a Store that can pin one consistent view for a batch of reads, which is
+// cheaper than a view per read. The ledger reads a block, or a dry run, through one snapshot.
+type Snapshotter interface {
+	// Snapshot returns a reader of the latest committed state and a function that releases it.
+	// The reader must not be used after release; release must be called, once.
+	Snapshot() (Reader, func(), error)
+}
+
 // CommitInfo describes a committed height.
 type CommitInfo struct {
 	Height  int64     `json:"height"`

@@ -192,23 +192,24 @@ func (a *App) InitChain(_ context.Context, req *abcitypes.InitChainRequest) (*ab
 }
 
 // CheckTx admits a transaction to the mempool: the shared stateless validation, then every
-// state check against the latest committed state. A recheck after a block runs the state
-// checks only, with the signatures verified earlier.
+// state check against the latest committed state. A recheck after a block skips the signature
+// work (cached) and the rules: it drops transactions that expired or committed meanwhile
+// (ledger.Recheck); the rules run again when the transaction executes.
 func (a *App) CheckTx(_ context.Context, req *abcitypes.CheckTxRequest) (*abcitypes.CheckTxResponse, error) {
-	var p *ledger.Prepared
+	p := a.prepare(req.Tx)
+	var r *ledger.Result
 	if req.Type == abcitypes.CHECK_TX_TYPE_RECHECK {
-		p = a.prepare(req.Tx)
+		r = a.l.Recheck(p)
 	} else {
-		p = a.prepare(req.Tx)
 		if code, log := a.stateless(p); code != ledger.CodeOK {
 			a.cache.del(TxHash(req.Tx))
 			a.metrics.checkTx(code)
 			return &abcitypes.CheckTxResponse{Code: uint32(code), Codespace: Codespace, Log: log}, nil
 		}
-	}
-	r, err := a.l.Check(p, time.Time{})
-	if err != nil {
-		return nil, err
+		var err error
+		if r, err = a.l.Check(p, time.Time{}); err != nil {
+			return nil, err
+		}
 	}
 	if !r.OK() {
 		a.cache.del(TxHash(req.Tx))

@@ -136,6 +136,45 @@ func (s *Store) Iterate(prefix []byte, fn func(k, v []byte) error) error {
 	})
 }
 
+var _ ledger.Snapshotter = (*Store)(nil)
+
+// Snapshot implements ledger.Snapshotter with one bbolt read transaction. A commit that needs to
+// grow the file waits for open snapshots to be released.
+func (s *Store) Snapshot() (ledger.Reader, func(), error) {
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return nil, nil, errClosed
+	}
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("boltstore: snapshot: %w", err)
+	}
+	var once sync.Once
+	return snapshot{b: tx.Bucket(bState)}, func() { once.Do(func() { _ = tx.Rollback() }) }, nil
+}
+
+type snapshot struct{ b *bolt.Bucket }
+
+func (s snapshot) Get(key []byte) ([]byte, error) {
+	v := s.b.Get(key)
+	if v == nil {
+		return nil, ledger.ErrNotFound
+	}
+	return append([]byte{}, v...), nil
+}
+
+func (s snapshot) Iterate(prefix []byte, fn func(k, v []byte) error) error {
+	c := s.b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // LastCommit implements ledger.Store.
 func (s *Store) LastCommit() (ledger.CommitInfo, error) {
 	s.mu.RLock()

@@ -161,7 +161,7 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 var unclosedDBs = map[string]bool{"tx_index": true}
 
 func (t *dbTracker) provide(c *cmtcfg.DBContext) (dbm.DB, error) {
-	opts := &pebble.Options{Logger: pebbleLogger{t.log}}
+	opts := &pebble.Options{Logger: pebbleLogger{t.log}, MemTableSize: 64 << 20, L0CompactionThreshold: 8}
 	db, err := dbm.NewPebbleDBWithOpts(c.ID, c.Config.DBDir(), opts)
 	if err == nil && unclosedDBs[c.ID] {
 		t.mu.Lock()
@@ -452,4 +452,27 @@ func (n *Node) Healthy() bool {
 // rpcCtx is the context CometBFT's RPC environment methods take.
 func rpcCtx(ctx context.Context) *rpctypes.Context {
 	return &rpctypes.Context{HTTPReq: (&http.Request{}).WithContext(ctx)}
+}
+
+// Broadcast puts a signed transaction in the mempool (CheckTx with the cached signature result)
+// without a dry run and without waiting for the commit. It returns CheckTx's code and log.
+func (n *Node) Broadcast(raw []byte) (ledger.Code, string, error) {
+	env, err := n.rpc()
+	if err != nil {
+		return 0, "", err
+	}
+	reqRes, err := env.Mempool.CheckTx(raw, "")
+	if err != nil {
+		var full mempool.ErrMempoolIsFull
+		if errors.As(err, &full) {
+			return 0, "", fmt.Errorf("%w: mempool full", ErrBusy)
+		}
+		return 0, "", fmt.Errorf("node: mempool: %w", err)
+	}
+	reqRes.Wait()
+	if e := reqRes.Error(); e != nil {
+		return 0, "", fmt.Errorf("node: check tx: %w", e)
+	}
+	ct := reqRes.Response.GetCheckTx()
+	return ledger.Code(ct.Code), ct.Log, nil
 }

@@ -27,6 +27,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("UnsortedWritesRefused", func(t *testing.T) { testUnsorted(t, open) })
 	t.Run("History", func(t *testing.T) { testHistory(t, open) })
 	t.Run("Ephemeral", func(t *testing.T) { testEphemeral(t, open) })
+	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, open) })
 	t.Run("ValuesAreCopies", func(t *testing.T) { testCopies(t, open) })
 	t.Run("ConcurrentReadsDuringCommits", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
@@ -274,6 +275,41 @@ func testEphemeral(t *testing.T, open Factory) {
 	r, _ := hs.At(1)
 	if v, ok := get(t, r, "a"); !ok || v != "1" {
 		t.Fatal("history of ordinary keys lost")
+	}
+}
+
+// testSnapshot: a snapshot keeps reading the state it was taken at while commits land.
+func testSnapshot(t *testing.T, open Factory) {
+	s := openStore(t, open)
+	sn, ok := s.(ledger.Snapshotter)
+	if !ok {
+		return // optional capability
+	}
+	mustCommit(t, s, cs(0, set("k/a", "1"), set("k/b", "1")))
+	r, release, err := sn.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Commit(cs(1, set("k/a", "2"), del("k/b"), set("k/c", "2"))) }()
+	if v, ok := get(t, r, "k/a"); !ok || v != "1" {
+		t.Fatalf("snapshot sees a = %q", v)
+	}
+	if got := keysOf(t, r, "k/"); fmt.Sprint(got) != "[k/a=1 k/b=1]" {
+		t.Fatalf("snapshot iterates %q", got)
+	}
+	release()
+	release() // releasing twice is harmless
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	r2, release2, err := sn.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release2()
+	if got := keysOf(t, r2, "k/"); fmt.Sprint(got) != "[k/a=2 k/c=2]" {
+		t.Fatalf("new snapshot iterates %q", got)
 	}
 }
 
