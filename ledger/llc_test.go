@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -517,5 +518,47 @@ func TestRLLC12UnpaidContribution(t *testing.T) {
 	}
 	if !liable || h.Subscribed != 1500 || h.PaidIn != 600 {
 		t.Fatalf("transferee entry %+v", h)
+	}
+}
+
+// RequiredSigners names exactly the parties the rule engine asks for: a transaction signed by
+// them passes the signature checks, and one missing any of them does not.
+func TestRequiredSigners(t *testing.T) {
+	c := newChain(t)
+	ps := parties(t, c, 3)
+	co := llc(t, c, nil, ps[:2], 500, 500)
+	keyOf := map[keys.Address]*keys.PrivateKey{co.Addr: co.Key}
+	for _, p := range ps {
+		keyOf[p.Addr] = p.Key
+	}
+	id := notice(t, c, co, ps[0], ps[2], terms(10, 10))
+	payloads := []ledger.Payload{
+		&ledger.EquityTransfer{USCC: co.USCC, From: ps[0].Addr, To: ps[1].Addr, Terms: terms(1, 1), CertificateNo: "X"},
+		&ledger.IssueCapital{USCC: co.USCC, Holder: ps[1].Addr, Quantity: 5, Subscribed: 5, PaidIn: 5, ContributionDate: 20250101, Method: ledger.MethodCash, CertificateNo: "C"},
+		&ledger.NoticeWithdraw{Notice: id},
+		&ledger.NoticeReply{Notice: id, From: ps[1].Addr, Kind: ledger.ReplyWaive},
+	}
+	for _, p := range payloads {
+		ss, err := ledger.RequiredSigners(c.Store, p)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Type(), err)
+		}
+		var ks []*keys.PrivateKey
+		for _, s := range ss {
+			ks = append(ks, keyOf[s.Address])
+		}
+		r, err := c.Check(c.Tx(p, ks...), time.Time{})
+		must(t, err)
+		for _, v := range r.Violations {
+			if v.Rule == "TX-SIGNATURE" || v.Rule == "TX-SIGNER" {
+				t.Fatalf("%s signed by %v: %v", p.Type(), ss, v)
+			}
+		}
+		r, err = c.Check(c.Tx(p, ks[1:]...), time.Time{})
+		must(t, err)
+		wantViolation(t, r, "TX-SIGNATURE", ledger.CodeBadSignature)
+	}
+	if _, err := ledger.RequiredSigners(c.Store, &ledger.Freeze{USCC: co.USCC}); !errors.Is(err, ledger.ErrRoleSigned) {
+		t.Fatalf("freeze: %v", err)
 	}
 }

@@ -1,0 +1,165 @@
+// Package sqlstore keeps drafts in SQLite, so that a draft survives a restart of the node while
+// its parties sign.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/regledger/regledger/internal/sqlite"
+	"github.com/regledger/regledger/ledger"
+	"github.com/regledger/regledger/ledger/draft"
+)
+
+var migrations = []string{
+	`CREATE TABLE drafts (
+		id          TEXT PRIMARY KEY,
+		status      TEXT NOT NULL,
+		body        BLOB NOT NULL,
+		witnesses   TEXT NOT NULL,
+		required    TEXT NOT NULL,
+		tx_hash     TEXT NOT NULL DEFAULT '',
+		height      INTEGER NOT NULL DEFAULT 0,
+		violations  TEXT NOT NULL DEFAULT '[]',
+		created_at  TEXT NOT NULL,
+		updated_at  TEXT NOT NULL,
+		version     INTEGER NOT NULL
+	)`,
+}
+
+const (
+	qInsert = `INSERT INTO drafts (id, status, body, witnesses, required, tx_hash, height, violations, created_at, updated_at, version)
+		VALUES (:id, :status, :body, :witnesses, :required, :tx_hash, :height, :violations, :created_at, :updated_at, :version)`
+	qGet    = `SELECT id, status, body, witnesses, required, tx_hash, height, violations, created_at, updated_at, version FROM drafts WHERE id = ?`
+	qUpdate = `UPDATE drafts SET status = :status, witnesses = :witnesses, tx_hash = :tx_hash, height = :height,
+		violations = :violations, updated_at = :updated_at, version = :version WHERE id = :id AND version = :old_version`
+)
+
+// Store is a draft.Store on SQLite.
+type Store struct{ db *sqlx.DB }
+
+var _ draft.Store = (*Store)(nil)
+
+// New migrates the drafts table in db and returns the store.
+func New(ctx context.Context, db *sqlx.DB) (*Store, error) {
+	if err := sqlite.Migrate(ctx, db, "drafts", migrations); err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+type row struct {
+	ID         string `db:"id"`
+	Status     string `db:"status"`
+	Body       []byte `db:"body"`
+	Witnesses  string `db:"witnesses"`
+	Required   string `db:"required"`
+	TxHash     string `db:"tx_hash"`
+	Height     int64  `db:"height"`
+	Violations string `db:"violations"`
+	CreatedAt  string `db:"created_at"`
+	UpdatedAt  string `db:"updated_at"`
+	Version    int    `db:"version"`
+	OldVersion int    `db:"old_version"`
+}
+
+func toRow(d *draft.Draft) (row, error) {
+	ws, err := json.Marshal(d.Witnesses)
+	if err != nil {
+		return row{}, err
+	}
+	rq, err := json.Marshal(d.Required)
+	if err != nil {
+		return row{}, err
+	}
+	vs := d.Violations
+	if vs == nil {
+		vs = []ledger.Violation{}
+	}
+	vj, err := json.Marshal(vs)
+	if err != nil {
+		return row{}, err
+	}
+	return row{ID: d.ID, Status: string(d.Status), Body: d.Body, Witnesses: string(ws), Required: string(rq),
+		TxHash: d.TxHash, Height: d.Height, Violations: string(vj), CreatedAt: d.CreatedAt.Format(time.RFC3339Nano),
+		UpdatedAt: d.UpdatedAt.Format(time.RFC3339Nano), Version: d.Version}, nil
+}
+
+func fromRow(r row) (*draft.Draft, error) {
+	d := &draft.Draft{ID: r.ID, Status: draft.Status(r.Status), Body: r.Body, TxHash: r.TxHash, Height: r.Height, Version: r.Version}
+	if err := json.Unmarshal([]byte(r.Witnesses), &d.Witnesses); err != nil {
+		return nil, fmt.Errorf("draft sqlstore: corrupt witnesses of %s: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.Required), &d.Required); err != nil {
+		return nil, fmt.Errorf("draft sqlstore: corrupt signers of %s: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.Violations), &d.Violations); err != nil {
+		return nil, fmt.Errorf("draft sqlstore: corrupt violations of %s: %w", r.ID, err)
+	}
+	var err error
+	if d.CreatedAt, err = time.Parse(time.RFC3339Nano, r.CreatedAt); err != nil {
+		return nil, err
+	}
+	if d.UpdatedAt, err = time.Parse(time.RFC3339Nano, r.UpdatedAt); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Create implements draft.Store.
+func (s *Store) Create(ctx context.Context, d *draft.Draft) error {
+	r, err := toRow(d)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.NamedExecContext(ctx, qInsert, r); err != nil {
+		if sqlite.IsConstraint(err) {
+			return fmt.Errorf("%w: id %s exists", draft.ErrConflict, d.ID)
+		}
+		return fmt.Errorf("draft sqlstore: create: %w", err)
+	}
+	return nil
+}
+
+// Get implements draft.Store.
+func (s *Store) Get(ctx context.Context, id string) (*draft.Draft, error) {
+	var r row
+	if err := s.db.GetContext(ctx, &r, qGet, id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, draft.ErrNotFound
+		}
+		return nil, fmt.Errorf("draft sqlstore: get: %w", err)
+	}
+	return fromRow(r)
+}
+
+// Update implements draft.Store.
+func (s *Store) Update(ctx context.Context, d *draft.Draft, version int) error {
+	r, err := toRow(d)
+	if err != nil {
+		return err
+	}
+	r.OldVersion, r.Version = version, version+1
+	res, err := s.db.NamedExecContext(ctx, qUpdate, r)
+	if err != nil {
+		return fmt.Errorf("draft sqlstore: update: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("draft sqlstore: update: %w", err)
+	}
+	if n == 0 {
+		if _, err := s.Get(ctx, d.ID); errors.Is(err, draft.ErrNotFound) {
+			return err
+		}
+		return draft.ErrConflict
+	}
+	d.Version = version + 1
+	return nil
+}
