@@ -103,7 +103,7 @@ func TestBadInputLeavesStateUnchanged(t *testing.T) {
 	})
 	t.Run("valid for too long", func(t *testing.T) {
 		tx := good()
-		tx.Body.NotAfter = c.Now.Add(31 * 24 * time.Hour).Truncate(time.Second)
+		tx.Body.NotAfter = c.Now.Add(46 * 24 * time.Hour).Truncate(time.Second)
 		tx = resign(t, tx, a.Key, b.Key, co.Key)
 		refused(t, c, tx, "TX-EXPIRY", ledger.CodeExpired)
 	})

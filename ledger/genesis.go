@@ -63,8 +63,9 @@ func (r RoleKey) Key() (*keys.PublicKey, error) {
 // Params are the chain's consensus parameters for the state machine.
 type Params struct {
 	// MaxTxTTL bounds how far after a block a transaction's not-after time may lie. Committed ids
-	// are kept until their not-after time, so this bounds the replay table. Three-party transfers
-	// are signed over days, so the default is 30 days.
+	// are kept until their not-after time, so this bounds the replay table. The default, 45 days,
+	// lets the parties sign a transfer when notice is given and execute it once the 30-day
+	// pre-emption window has closed.
 	MaxTxTTL Duration `json:"max_tx_ttl"`
 }
 
@@ -89,7 +90,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 }
 
 // DefaultParams returns the default parameters.
-func DefaultParams() Params { return Params{MaxTxTTL: Duration(30 * 24 * time.Hour)} }
+func DefaultParams() Params { return Params{MaxTxTTL: Duration(45 * 24 * time.Hour)} }
 
 // Genesis is the ledger's part of the genesis document: the chain id, the role keys and the
 // parameters. The node embeds it as CometBFT's app_state.
