@@ -359,7 +359,9 @@ func TestAPI(t *testing.T) {
 			{"not JSON", func() response { return e.do(http.MethodPost, "/api/v1/tx", "application/json", []byte("{")) }, 400, ""},
 			{"unknown field", func() response { return e.postJSON("/api/v1/tx", map[string]string{"tx": "AA==", "x": "y"}) }, 400, ""},
 			{"not base64", func() response { return e.postJSON("/api/v1/tx", map[string]string{"tx": "!!!"}) }, 400, ""},
-			{"garbage bytes", func() response { return e.do(http.MethodPost, "/api/v1/tx", "application/octet-stream", []byte("garbage")) }, 400, "TX-FORMAT"},
+			{"garbage bytes", func() response {
+				return e.do(http.MethodPost, "/api/v1/tx", "application/octet-stream", []byte("garbage"))
+			}, 400, "TX-FORMAT"},
 			{"oversized body", func() response {
 				return e.do(http.MethodPost, "/api/v1/tx", "application/octet-stream", make([]byte, 2<<20))
 			}, 413, ""},
