@@ -145,6 +145,7 @@ func (s *Server) routes() {
 	v1.GET("/companies/:uscc", s.getCompany)
 	v1.GET("/companies/:uscc/register", s.getRegister)
 	v1.GET("/companies/:uscc/notices", s.getNotices)
+	v1.GET("/notices/:id", s.getNotice)
 	v1.GET("/identities/:address", s.getIdentity)
 	v1.GET("/feed", s.feed)
 	v1.POST("/drafts", s.createDraft)

@@ -560,7 +560,7 @@ var routes = [][2]string{
 	{"GET", "/healthz"}, {"GET", "/metrics"}, {"GET", "/api/v1/openapi.json"},
 	{"POST", "/api/v1/tx"}, {"POST", "/api/v1/tx/check"}, {"GET", "/api/v1/tx/:hash"},
 	{"GET", "/api/v1/blocks/:height"}, {"GET", "/api/v1/companies"}, {"GET", "/api/v1/companies/:uscc"},
-	{"GET", "/api/v1/companies/:uscc/register"}, {"GET", "/api/v1/companies/:uscc/notices"},
+	{"GET", "/api/v1/companies/:uscc/register"}, {"GET", "/api/v1/companies/:uscc/notices"}, {"GET", "/api/v1/notices/:id"},
 	{"GET", "/api/v1/identities/:address"}, {"GET", "/api/v1/feed"},
 	{"POST", "/api/v1/drafts"}, {"GET", "/api/v1/drafts/:id"}, {"POST", "/api/v1/drafts/:id/signatures"},
 	{"POST", "/api/v1/drafts/:id/submit"}, {"GET", "/api/v1/drafts/:id/check"},

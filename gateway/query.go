@@ -139,3 +139,15 @@ func (s *Server) getIdentity(c echo.Context) error {
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"identity": id, "companies": cos})
 }
+
+func (s *Server) getNotice(c echo.Context) error {
+	id, err := ledger.ParseHash(c.Param("id"))
+	if err != nil {
+		return badRequest("a notice id is 64 hex digits", err)
+	}
+	n, err := ledger.ReadNotice(s.node.History(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, n)
+}

@@ -343,6 +343,21 @@ func cmpDesc(a, b uint64) int {
 	return 1
 }
 
+// Allocate returns each exerciser's share of the notice terms t under the pro-rata rule the
+// ledger enforces (see allocate), in the order given: quantity and consideration, with the
+// notice's payment method and term.
+func Allocate(t Terms, exercisers []Recipient) []Terms {
+	ex := make([]*Recipient, len(exercisers))
+	for i := range exercisers {
+		ex[i] = &exercisers[i]
+	}
+	out := make([]Terms, len(ex))
+	for i, a := range allocate(t, ex) {
+		out[i] = Terms{Quantity: a.qty, Consideration: a.consider, PaymentMethod: t.PaymentMethod, PaymentDays: t.PaymentDays}
+	}
+	return out
+}
+
 // checkExecution checks a transfer that executes a transfer or court notice and returns the
 // exerciser whose allocation it executes, if any.
 func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer) *Recipient {

@@ -369,6 +369,9 @@ const (
 var noticeKindNames = []string{"", "transfer", "court"}
 
 func (k NoticeKind) MarshalJSON() ([]byte, error) { return enumJSON(k, noticeKindNames) }
+func (k *NoticeKind) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, k, noticeKindNames, "notice kind")
+}
 
 // NoticeStatus is the state of a notice.
 type NoticeStatus uint8
@@ -383,6 +386,9 @@ const (
 var noticeStatusNames = []string{"", "open", "withdrawn", "executed"}
 
 func (s NoticeStatus) MarshalJSON() ([]byte, error) { return enumJSON(s, noticeStatusNames) }
+func (s *NoticeStatus) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, s, noticeStatusNames, "notice status")
+}
 
 // Recipient is a shareholder notified of a transfer, with the contribution that sets a
 // pro-rata share, the reply and whether its allocation has executed.
@@ -526,6 +532,9 @@ const (
 var pledgeStatusNames = []string{"", "active", "released", "enforced"}
 
 func (s PledgeStatus) MarshalJSON() ([]byte, error) { return enumJSON(s, pledgeStatusNames) }
+func (s *PledgeStatus) UnmarshalJSON(b []byte) error {
+	return enumUnJSON(b, s, pledgeStatusNames, "pledge status")
+}
 
 // PledgeRecord is a registered pledge of part of a holding.
 type PledgeRecord struct {

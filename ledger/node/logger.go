@@ -32,7 +32,22 @@ func (c cmtLogger) log(level slog.Level, msg string, kv []any) {
 
 func (c cmtLogger) Debug(msg string, kv ...any) { c.log(slog.LevelDebug, msg, kv) }
 func (c cmtLogger) Info(msg string, kv ...any)  { c.log(slog.LevelInfo, msg, kv) }
-func (c cmtLogger) Error(msg string, kv ...any) { c.log(slog.LevelError, msg, kv) }
+
+// Error logs at error level, except the messages CometBFT emits on every clean shutdown.
+func (c cmtLogger) Error(msg string, kv ...any) {
+	if shutdownNoise[msg] {
+		c.log(slog.LevelDebug, msg, kv)
+		return
+	}
+	c.log(slog.LevelError, msg, kv)
+}
+
+// shutdownNoise are CometBFT error messages that only say a listener closed during Stop.
+var shutdownNoise = map[string]bool{
+	"Stopped accept routine, as transport is closed": true,
+	"Error serving server":                           true,
+}
+
 func (c cmtLogger) With(kv ...any) cmtlog.Logger {
 	return cmtLogger{l: c.l.With(kv...), min: c.min}
 }

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/regledger/regledger/gateway"
+	"github.com/regledger/regledger/gateway/client"
+	"github.com/regledger/regledger/internal/demo"
+	"github.com/regledger/regledger/internal/sqlite"
+	"github.com/regledger/regledger/ledger/draft"
+	"github.com/regledger/regledger/ledger/draft/sqlstore"
+	"github.com/regledger/regledger/ledger/node"
+)
+
+func newStartCmd(e *env) *cobra.Command {
+	var home, listen, passFile string
+	var withDemo bool
+	c := &cobra.Command{
+		Use:   "start --home DIR [--listen 127.0.0.1:8080] [--demo]",
+		Short: "Run the node and the HTTP API until SIGINT or SIGTERM",
+		Long: "Runs the ledger node (CometBFT in-process, bbolt state), the off-chain store (SQLite) and the HTTP API.\n" +
+			"With --demo an uninitialised home is initialised as a demo chain, the demo scenario runs against the API\n" +
+			"and a slow trickle of signed transfers keeps the live feed moving.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.start(cmd.Context(), home, listen, passFile, withDemo)
+		},
+	}
+	c.Flags().StringVar(&home, "home", "", "node home directory")
+	c.Flags().StringVar(&listen, "listen", "", "HTTP API address (overrides api.listen)")
+	c.Flags().BoolVar(&withDemo, "demo", false, "initialise a demo home if needed and run the demo scenario")
+	c.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the role keys, for --demo (else the demo home's own, $"+passphraseEnv+", a prompt)")
+	_ = c.MarkFlagRequired("home")
+	return c
+}
+
+func (e *env) logger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo bool) error {
+	if !initialised(home) {
+		if !withDemo {
+			return fmt.Errorf("%s is not initialised: run regledger init --home %s (or start --demo)", home, home)
+		}
+		pass, err := demoPass(home, true)
+		if err != nil {
+			return err
+		}
+		cfg := defaultFileConfig()
+		if listen != "" {
+			cfg.API.Listen = listen
+		}
+		s, err := initHome(home, "regledger-demo", pass, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "initialised demo home %s (chain %s); its keys' passphrase is in %s\n", home, s.ChainID, filepath.Join(home, demoPassphrase))
+	}
+	cfg, err := loadConfig(home)
+	if err != nil {
+		return err
+	}
+	if listen != "" {
+		cfg.API.Listen = listen
+		if err := cfg.API.Validate(); err != nil {
+			return usageError{err}
+		}
+	}
+	var roles roleKeys
+	if withDemo {
+		pass, err := e.rolePass(home, passFile)
+		if err != nil {
+			return err
+		}
+		if roles, err = loadRoleKeys(home, pass); err != nil {
+			return err
+		}
+	}
+	log := e.logger(cfg.Log.Level)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	n, err := node.New(ctx, home, cfg.Node, node.WithLogger(log), node.WithRegistry(reg))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := n.Stop(); err != nil {
+			log.Error("stop node", "err", err)
+		}
+	}()
+	if err := n.Start(); err != nil {
+		return err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(home, offchainDB))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ds, err := sqlstore.New(ctx, db)
+	if err != nil {
+		return err
+	}
+	srv, err := gateway.New(cfg.API, n, draft.New(ds, n.Ledger()), gateway.WithLogger(log), gateway.WithRegistry(reg))
+	if err != nil {
+		return err
+	}
+	l, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	url := "http://" + l.Addr().(*net.TCPAddr).String()
+	fmt.Fprintf(e.stdout, "regledger %s: chain %s, node %s, API %s\n", version, n.ChainID(), n.NodeID(), url)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+
+	demoDone := make(chan error, 1)
+	if withDemo {
+		go func() { demoDone <- e.runDemo(ctx, url, n.ChainID(), roles, true) }()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+	case err := <-demoDone:
+		if err != nil && ctx.Err() == nil {
+			log.Error("demo stopped", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case runErr = <-serveErr:
+		}
+	}
+	fmt.Fprintln(e.stderr, "shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Error("http shutdown", "err", err)
+	}
+	return runErr
+}
+
+func (e *env) runDemo(ctx context.Context, url, chainID string, r roleKeys, follow bool) error {
+	c, err := client.New(url)
+	if err != nil {
+		return err
+	}
+	s := demo.New(c, chainID, r.demo(), e.stdout)
+	if err := s.Run(ctx); err != nil {
+		return err
+	}
+	if follow {
+		return s.Follow(ctx, 2*time.Second)
+	}
+	return nil
+}
+
+func newDemoCmd(e *env) *cobra.Command {
+	var home, api, passFile string
+	var follow bool
+	c := &cobra.Command{
+		Use:   "demo --home DIR --api URL [--follow]",
+		Short: "Drive the demo scenario once against a running node, with the role keys in DIR",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pass, err := e.rolePass(home, passFile)
+			if err != nil {
+				return err
+			}
+			r, err := loadRoleKeys(home, pass)
+			if err != nil {
+				return err
+			}
+			c, err := client.New(api)
+			if err != nil {
+				return usageError{err}
+			}
+			ctx := cmd.Context()
+			h, err := c.WaitReady(ctx)
+			if err != nil {
+				return err
+			}
+			return e.runDemo(ctx, api, h.ChainID, r, follow)
+		},
+	}
+	c.Flags().StringVar(&home, "home", "", "directory holding keys/ (a node home or a testnet directory)")
+	c.Flags().StringVar(&api, "api", "http://127.0.0.1:8080", "the node's API")
+	c.Flags().BoolVar(&follow, "follow", false, "keep a slow trickle of transfers going after the scenario")
+	c.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the role keys")
+	_ = c.MarkFlagRequired("home")
+	return c
+}
