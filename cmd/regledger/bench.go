@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/regledger/regledger/ledger/ledgertest"
 	"github.com/regledger/regledger/ledger/memstore"
+	"github.com/regledger/regledger/ledger/node"
 )
 
 // benchmark runs one named benchmark and writes its final line:
@@ -21,6 +23,8 @@ type benchmark func(ctx context.Context, w io.Writer) error
 func benchmarks() map[string]benchmark {
 	return map[string]benchmark{
 		"ledger.apply": benchLedgerApply,
+		"ledger.node":  benchLedgerNode,
+		"ledger.scale": benchLedgerScale,
 	}
 }
 
@@ -63,5 +67,30 @@ func benchLedgerApply(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	_, err = fmt.Fprintf(w, "bench ledger.apply: tps=%.0f verify_limit=%.0f ratio=%.2f\n", r.TPS, r.VerifyLimit, r.Ratio)
+	return err
+}
+
+func benchLedgerNode(ctx context.Context, w io.Writer) error {
+	r, err := node.Bench(ctx, node.BenchConfig{})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "bench ledger.node: tps=%.0f verify_limit=%.0f p99_commit_ms=%.0f ratio=%.2f\n",
+		r.TPS, r.VerifyLimit, float64(r.P99Commit.Microseconds())/1000, r.Ratio)
+	return err
+}
+
+func benchLedgerScale(ctx context.Context, w io.Writer) error {
+	dir, err := os.MkdirTemp("", "regledger-scale-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	r, err := ledgertest.BenchScale(ctx, dir, 1_000_000, ledgertest.ScaleConfig{})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "bench ledger.scale: holdings_small=%d tps_small=%.0f holdings_large=%d tps_large=%.0f ratio=%.2f\n",
+		r.SmallHoldings, r.SmallTPS, r.LargeHoldings, r.LargeTPS, r.Ratio)
 	return err
 }

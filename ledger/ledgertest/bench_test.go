@@ -64,3 +64,15 @@ func benchApplyOnly(b *testing.B, store ledger.Store) {
 		}
 	}
 }
+
+// TestBenchScaleRuns runs the scale benchmark at a tiny size: both states build through the
+// state machine and every measured transfer applies.
+func TestBenchScaleRuns(t *testing.T) {
+	r, err := ledgertest.BenchScale(t.Context(), t.TempDir(), 300, ledgertest.ScaleConfig{Holders: 100, Transfers: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SmallHoldings != 100 || r.LargeHoldings != 300 || r.SmallTPS <= 0 || r.LargeTPS <= 0 {
+		t.Fatalf("result %+v", r)
+	}
+}

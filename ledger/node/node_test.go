@@ -199,3 +199,15 @@ func TestNodeCommitsAndRestarts(t *testing.T) {
 		t.Fatalf("app hash at %d: block says %s, store said %s", before.Height, bi2.ResultAppHash, before.AppHash)
 	}
 }
+
+// TestBenchRuns runs the node benchmark at a tiny size: every pushed transfer commits and the
+// figures are positive. Speed is not asserted here.
+func TestBenchRuns(t *testing.T) {
+	r, err := node.Bench(t.Context(), node.BenchConfig{Transfers: 200, Companies: 2, Holders: 4, Submitters: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TPS <= 0 || r.VerifyLimit <= 0 || r.Blocks < 1 {
+		t.Fatalf("result %+v", r)
+	}
+}
