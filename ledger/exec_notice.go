@@ -566,11 +566,16 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 	if n != nil {
 		noticeID = n.ID.String()
 	}
-	c.emit(TypeEquityTransfer.String(), "company", co.USCC, "form", co.Form.String(),
+	unpaid := ""
+	if m.unpaid > 0 {
+		unpaid = itoa(m.unpaid)
+	}
+	// The event carries what monitoring and the feed need; the rest is in the transaction.
+	c.emit(TypeEquityTransfer.String(), "company", co.USCC,
 		"from", p.From.String(), "to", p.To.String(),
 		"from_commitment", from.Commitment.String(), "to_commitment", toID.Commitment.String(),
 		"quantity", itoa(p.Terms.Quantity), "consideration", itoa(p.Terms.Consideration),
-		"price", unitPrice(p.Terms.Consideration, p.Terms.Quantity), "payment_method", p.Terms.PaymentMethod.String(),
-		"notice", noticeID, "court_case", courtCase, "unpaid", itoa(m.unpaid), "certificate_no", p.CertificateNo,
-		"registration_due", regDue, "publicity_due", pubDue, "single_shareholder", boolStr(co.Holders == 1))
+		"price", unitPrice(p.Terms.Consideration, p.Terms.Quantity),
+		"notice", noticeID, "court_case", courtCase, "unpaid", unpaid,
+		"registration_due", regDue, "publicity_due", pubDue)
 }

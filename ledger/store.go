@@ -31,6 +31,8 @@ type Store interface {
 	// present. cs.Height must be LastCommit().Height + 1 (0 for the genesis change set), else
 	// ErrHeight. Writes are sorted by key and unique.
 	Commit(cs *ChangeSet) error
+	// IndexGet returns an entry of the node's index (ChangeSet.Index), or ErrNotFound.
+	IndexGet(key []byte) ([]byte, error)
 	// Close releases the store. It is safe to call more than once.
 	Close() error
 }
@@ -66,6 +68,10 @@ type ChangeSet struct {
 	Time    time.Time
 	AppHash Hash
 	Writes  []Write
+	// Index entries are the node's own lookups (where a transaction committed): outside the
+	// consensus state, so not in the app hash, not readable through Get, Iterate or At, and kept
+	// without history. They commit atomically with the writes.
+	Index []Write
 }
 
 // Write sets Key to Value, or deletes Key when Delete is set. An Ephemeral write is state that

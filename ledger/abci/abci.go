@@ -16,6 +16,7 @@ package abci
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,7 +36,7 @@ const AppVersion = 1
 const Codespace = "ledger"
 
 // EventTx is the event every transaction result carries, with the ledger transaction id (the
-// SM3 id parties signed, indexed for lookup) and its type.
+// SM3 id parties signed) and its type.
 const EventTx = "ledger_tx"
 
 // Block is a committed block as observers see it: the CometBFT hash and ledger result of each
@@ -273,14 +274,49 @@ func (a *App) FinalizeBlock(_ context.Context, req *abcitypes.FinalizeBlockReque
 		a.pendingTx = append(a.pendingTx, TxHash(req.Txs[i]))
 	}
 	cs := blk.Finish()
+	for i, r := range a.results {
+		pos := position(req.Height, i)
+		cs.Index = append(cs.Index, ledger.Write{Key: IndexKeyHash(a.pendingTx[i]), Value: pos})
+		if !r.TxID.IsZero() {
+			cs.Index = append(cs.Index, ledger.Write{Key: IndexKeyID(r.TxID), Value: pos})
+		}
+	}
 	a.pending = cs
 	a.metrics.finalized(len(prepared), time.Since(start))
 	return &abcitypes.FinalizeBlockResponse{TxResults: results, AppHash: append([]byte(nil), cs.AppHash[:]...)}, nil
 }
 
+// The node's transaction index (ledger.ChangeSet.Index) maps a transaction's CometBFT hash and
+// its ledger id to where it committed, refused or not.
+const (
+	indexByHash = 'T'
+	indexByID   = 'I'
+)
+
+// IndexKeyHash is the index key of a CometBFT transaction hash.
+func IndexKeyHash(h [32]byte) []byte { return append([]byte{indexByHash}, h[:]...) }
+
+// IndexKeyID is the index key of a ledger transaction id.
+func IndexKeyID(id ledger.Hash) []byte { return append([]byte{indexByID}, id[:]...) }
+
+func position(height int64, i int) []byte {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(height))
+	binary.BigEndian.PutUint32(b[8:], uint32(i))
+	return b[:]
+}
+
+// Position decodes an index entry: the block height and the index in the block.
+func Position(v []byte) (int64, int, error) {
+	if len(v) != 12 {
+		return 0, 0, fmt.Errorf("abci: corrupt index entry of %d bytes", len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v[:8])), int(binary.BigEndian.Uint32(v[8:])), nil
+}
+
 func execResult(r *ledger.Result) *abcitypes.ExecTxResult {
 	out := &abcitypes.ExecTxResult{Code: uint32(r.Code), Codespace: Codespace, Log: r.Log(), Info: r.Code.String()}
-	attrs := []abcitypes.EventAttribute{{Key: "id", Value: r.TxID.String(), Index: true}}
+	attrs := []abcitypes.EventAttribute{{Key: "id", Value: r.TxID.String()}}
 	if r.Type != 0 {
 		attrs = append(attrs, abcitypes.EventAttribute{Key: "type", Value: r.Type.String()})
 	}

@@ -9,6 +9,7 @@
 //	state  key → value                                  the latest state
 //	hist   esc(key) 00 01 height(8, big-endian) → flag || value   every version (flag 0: deleted)
 //	meta   height, time, app hash of the last commit
+//	index  the node's index entries (ChangeSet.Index), outside the consensus state
 //
 // esc doubles as an order-preserving, prefix-free encoding of arbitrary keys: 00 becomes 00 FF
 // and the key ends with 00 01, so the versions of one key are contiguous, sorted by height, and
@@ -34,6 +35,7 @@ var (
 	bState = []byte("state")
 	bHist  = []byte("hist")
 	bMeta  = []byte("meta")
+	bIndex = []byte("index")
 
 	mHeight  = []byte("height")
 	mTime    = []byte("time")
@@ -76,7 +78,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, last: ledger.CommitInfo{Height: -1}}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bState, bHist, bMeta} {
+		for _, b := range [][]byte{bState, bHist, bMeta, bIndex} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -229,6 +231,18 @@ func (s *Store) Commit(cs *ledger.ChangeSet) error {
 				return err
 			}
 		}
+		ix := tx.Bucket(bIndex)
+		for _, w := range cs.Index {
+			var err error
+			if w.Delete {
+				err = ix.Delete(w.Key)
+			} else {
+				err = ix.Put(bytes.Clone(w.Key), bytes.Clone(w.Value))
+			}
+			if err != nil {
+				return err
+			}
+		}
 		var b [8]byte
 		binary.BigEndian.PutUint64(b[:], uint64(cs.Height))
 		if err := meta.Put(mHeight, bytes.Clone(b[:])); err != nil {
@@ -247,6 +261,20 @@ func (s *Store) Commit(cs *ledger.ChangeSet) error {
 	s.last = ledger.CommitInfo{Height: cs.Height, Time: cs.Time.UTC(), AppHash: cs.AppHash}
 	s.mu.Unlock()
 	return nil
+}
+
+// IndexGet implements ledger.Store.
+func (s *Store) IndexGet(key []byte) ([]byte, error) {
+	var out []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bIndex).Get(key)
+		if v == nil {
+			return ledger.ErrNotFound
+		}
+		out = append([]byte{}, v...)
+		return nil
+	})
+	return out, err
 }
 
 // At implements ledger.HistoryStore.

@@ -18,6 +18,7 @@ import (
 type Store struct {
 	mu     sync.RWMutex
 	tree   *btree.BTreeG[*entry]
+	index  map[string][]byte
 	last   ledger.CommitInfo
 	closed bool
 }
@@ -46,8 +47,9 @@ var (
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		tree: btree.NewG(32, func(a, b *entry) bool { return a.key < b.key }),
-		last: ledger.CommitInfo{Height: -1},
+		tree:  btree.NewG(32, func(a, b *entry) bool { return a.key < b.key }),
+		index: map[string][]byte{},
+		last:  ledger.CommitInfo{Height: -1},
 	}
 }
 
@@ -204,8 +206,29 @@ func (s *Store) Commit(cs *ledger.ChangeSet) error {
 		}
 		e.versions = append(e.versions, v)
 	}
+	for _, w := range cs.Index {
+		if w.Delete {
+			delete(s.index, string(w.Key))
+		} else {
+			s.index[string(w.Key)] = slices.Clone(w.Value)
+		}
+	}
 	s.last = ledger.CommitInfo{Height: cs.Height, Time: cs.Time, AppHash: cs.AppHash}
 	return nil
+}
+
+// IndexGet implements ledger.Store.
+func (s *Store) IndexGet(key []byte) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, errClosed
+	}
+	v, ok := s.index[string(key)]
+	if !ok {
+		return nil, ledger.ErrNotFound
+	}
+	return slices.Clone(v), nil
 }
 
 // At implements ledger.HistoryStore.

@@ -25,7 +25,7 @@ type BenchConfig struct {
 	Transfers  int // signed three-party transfers pushed through the node (default 20,000)
 	Companies  int // LLCs (default 50)
 	Holders    int // shareholders per company (default 20)
-	Submitters int // goroutines feeding the mempool (default 4)
+	Submitters int // goroutines feeding the mempool (default 8)
 	Cores      int // GOMAXPROCS (default 2)
 }
 
@@ -40,7 +40,7 @@ func (c *BenchConfig) defaults() {
 		c.Holders = 20
 	}
 	if c.Submitters <= 0 {
-		c.Submitters = 4
+		c.Submitters = 8
 	}
 	if c.Cores <= 0 {
 		c.Cores = 2

@@ -205,7 +205,7 @@ func cometConfig(home string, c Config) *cmtcfg.Config {
 	cc.Mempool.CacheSize = 2 * c.MempoolSize
 	cc.Mempool.MaxTxBytes = ledger.MaxTxBytes
 	cc.Mempool.MaxTxsBytes = int64(c.MempoolSize) * 4096
-	cc.TxIndex.Indexer = "kv"
+	cc.TxIndex.Indexer = "null"             // the node keeps its own transaction index, atomic with the state
 	cc.Storage.DiscardABCIResponses = false // block results feed the resumable stream
 	cc.Instrumentation.Prometheus = false   // the node's metrics are served by the gateway
 	return cc

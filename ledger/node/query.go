@@ -10,7 +10,6 @@ import (
 	"time"
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
-	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/regledger/regledger/ledger"
@@ -68,7 +67,8 @@ type TxInfo struct {
 }
 
 // Tx finds a committed transaction by its ledger id (the SM3 id parties signed) or its
-// CometBFT hash, both 64 hex digits.
+// CometBFT hash, both 64 hex digits, through the node's index, and proves its inclusion in the
+// block.
 func (n *Node) Tx(ctx context.Context, idOrHash string) (*TxInfo, error) {
 	env, err := n.rpc()
 	if err != nil {
@@ -78,31 +78,41 @@ func (n *Node) Tx(ctx context.Context, idOrHash string) (*TxInfo, error) {
 	if err != nil || len(b) != 32 {
 		return nil, fmt.Errorf("%w: want 64 hex digits", ledger.ErrMalformed)
 	}
-	var rt *ctypes.ResultTx
-	q := fmt.Sprintf("%s.id='%s'", abci.EventTx, strings.ToLower(idOrHash))
-	perPage := 1
-	if res, err := env.TxSearch(rpcCtx(ctx), q, true, nil, &perPage, ""); err == nil && len(res.Txs) > 0 {
-		rt = res.Txs[0]
-	} else if res, err := env.Tx(rpcCtx(ctx), b, true); err == nil {
-		rt = res
+	var k32 [32]byte
+	copy(k32[:], b)
+	v, err := n.store.IndexGet(abci.IndexKeyID(ledger.Hash(k32)))
+	if errors.Is(err, ledger.ErrNotFound) {
+		v, err = n.store.IndexGet(abci.IndexKeyHash(k32))
 	}
-	if rt == nil {
+	if errors.Is(err, ledger.ErrNotFound) {
 		return nil, ErrNoTx
 	}
-	blk, _ := env.BlockStore.LoadBlock(rt.Height)
-	if blk == nil {
+	if err != nil {
+		return nil, err
+	}
+	height, i, err := abci.Position(v)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := env.BlockStore.LoadBlock(height)
+	if blk == nil || i >= len(blk.Txs) {
 		return nil, ErrNoTx
 	}
-	info := &TxInfo{Committed: fromExec(rt.Height, int(rt.Index), blk.Time, rt.Tx, &rt.TxResult), BlockHash: lowerHex(blk.Hash())}
-	info.Tx, _ = ledger.DecodeTx(rt.Tx)
-	p := rt.Proof
+	res, err := env.StateStore.LoadFinalizeBlockResponse(height)
+	if err != nil || i >= len(res.TxResults) {
+		return nil, fmt.Errorf("node: results of block %d: %w", height, err)
+	}
+	raw := blk.Txs[i]
+	info := &TxInfo{Committed: fromExec(height, i, blk.Time, raw, res.TxResults[i]), BlockHash: lowerHex(blk.Hash())}
+	info.Tx, _ = ledger.DecodeTx(raw)
+	p := blk.Data.Txs.Proof(i)
+	if err := p.Validate(blk.DataHash); err != nil {
+		return nil, fmt.Errorf("node: inclusion proof does not verify: %w", err)
+	}
 	info.Proof = Proof{RootHash: lowerHex(p.RootHash), LeafHash: lowerHex(p.Proof.LeafHash),
 		Total: p.Proof.Total, Index: p.Proof.Index, Aunts: []string{}}
 	for _, a := range p.Proof.Aunts {
 		info.Proof.Aunts = append(info.Proof.Aunts, lowerHex(a))
-	}
-	if err := p.Validate(blk.DataHash); err != nil {
-		return nil, fmt.Errorf("node: inclusion proof does not verify: %w", err)
 	}
 	return info, nil
 }

@@ -28,6 +28,7 @@ func Run(t *testing.T, open Factory) {
 	t.Run("History", func(t *testing.T) { testHistory(t, open) })
 	t.Run("Ephemeral", func(t *testing.T) { testEphemeral(t, open) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, open) })
+	t.Run("Index", func(t *testing.T) { testIndex(t, open) })
 	t.Run("ValuesAreCopies", func(t *testing.T) { testCopies(t, open) })
 	t.Run("ConcurrentReadsDuringCommits", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
@@ -275,6 +276,49 @@ func testEphemeral(t *testing.T, open Factory) {
 	r, _ := hs.At(1)
 	if v, ok := get(t, r, "a"); !ok || v != "1" {
 		t.Fatal("history of ordinary keys lost")
+	}
+}
+
+// testIndex: index entries commit with the change set, stay out of the state and its history,
+// and survive a reopen.
+func testIndex(t *testing.T, open Factory) {
+	s, reopen := open(t)
+	c := cs(0, set("a", "1"))
+	c.Index = []ledger.Write{{Key: []byte("I/x"), Value: []byte("1-0")}, {Key: []byte("I/y"), Value: []byte("1-1")}}
+	mustCommit(t, s, c)
+	if v, err := s.IndexGet([]byte("I/x")); err != nil || string(v) != "1-0" {
+		t.Fatalf("IndexGet = %q, %v", v, err)
+	}
+	if _, err := s.IndexGet([]byte("a")); !errors.Is(err, ledger.ErrNotFound) {
+		t.Fatalf("state visible through the index: %v", err)
+	}
+	if _, ok := get(t, s, "I/x"); ok {
+		t.Fatal("index visible through Get")
+	}
+	if got := keysOf(t, s, ""); len(got) != 1 {
+		t.Fatalf("index visible through Iterate: %q", got)
+	}
+	// A refused commit writes no index entry.
+	bad := cs(5, set("b", "1"))
+	bad.Index = []ledger.Write{{Key: []byte("I/z"), Value: []byte("x")}}
+	if err := s.Commit(bad); err == nil {
+		t.Fatal("commit out of sequence accepted")
+	}
+	if _, err := s.IndexGet([]byte("I/z")); !errors.Is(err, ledger.ErrNotFound) {
+		t.Fatal("refused commit wrote an index entry")
+	}
+	c = cs(1)
+	c.Index = []ledger.Write{{Key: []byte("I/y"), Delete: true}}
+	mustCommit(t, s, c)
+	if reopen != nil {
+		s = reopen(s)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if v, err := s.IndexGet([]byte("I/x")); err != nil || string(v) != "1-0" {
+		t.Fatalf("after reopen: %q, %v", v, err)
+	}
+	if _, err := s.IndexGet([]byte("I/y")); !errors.Is(err, ledger.ErrNotFound) {
+		t.Fatal("deleted index entry still there")
 	}
 }
 
