@@ -301,8 +301,8 @@ func (r reader) Get(key []byte) ([]byte, error) {
 		prefix := escape(nil, key)
 		prefix = append(prefix, 0, 1)
 		c := tx.Bucket(bHist).Cursor()
-		k, v := c.Seek(heightKey(prefix, r.height+1))
-		if k == nil {
+		var k, v []byte
+		if k, _ = c.Seek(heightKey(prefix, r.height+1)); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,7 +28,6 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	rpccore "github.com/cometbft/cometbft/rpc/core"
-	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -447,11 +445,6 @@ func (n *Node) dropWaiter(h [32]byte, w chan Committed) {
 // Healthy reports whether the node has committed a block.
 func (n *Node) Healthy() bool {
 	return n.l.LastCommit().Height >= 1
-}
-
-// rpcCtx is the context CometBFT's RPC environment methods take.
-func rpcCtx(ctx context.Context) *rpctypes.Context {
-	return &rpctypes.Context{HTTPReq: (&http.Request{}).WithContext(ctx)}
 }
 
 // Broadcast puts a signed transaction in the mempool (CheckTx with the cached signature result)
