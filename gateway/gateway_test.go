@@ -217,6 +217,27 @@ func (e *env) company(holders []*ledgertest.Party, qty ...uint64) *ledgertest.Co
 	return co
 }
 
+// parallel submits txs concurrently and requires every one to commit.
+func (e *env) parallel(txs []*ledger.Tx) {
+	e.t.Helper()
+	errs := make(chan string, len(txs))
+	for _, tx := range txs {
+		go func() {
+			r := e.submit(tx)
+			if r.status != 200 {
+				errs <- fmt.Sprintf("%s: %d %s", tx.Type(), r.status, r.body)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range txs {
+		if msg := <-errs; msg != "" {
+			e.t.Fatal(msg)
+		}
+	}
+}
+
 func (e *env) register(co *ledgertest.Company) string {
 	e.t.Helper()
 	r := e.get("/api/v1/companies/" + co.USCC + "/register")
@@ -419,6 +440,85 @@ func TestAPI(t *testing.T) {
 		problem(t, e.get("/api/v1/identities/nope"), 400, "")
 		problem(t, e.get("/api/v1/nowhere"), 404, "")
 		problem(t, e.do(http.MethodDelete, "/api/v1/companies", "", nil), 405, "")
+	})
+
+	t.Run("rule violations through the API change nothing", func(t *testing.T) {
+		// A 51st shareholder.
+		e.b.Now = time.Now()
+		var ps []*ledgertest.Party
+		var txs []*ledger.Tx
+		for range 51 {
+			p, tx, err := e.b.AttestTx(ledgertest.PartySpec{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps, txs = append(ps, p), append(txs, tx)
+		}
+		e.parallel(txs)
+		big := e.company(nil)
+		e.b.Now = time.Now()
+		txs = txs[:0]
+		for _, p := range ps[:50] {
+			txs = append(txs, e.b.IssueTx(big, p, 100, 0))
+		}
+		e.parallel(txs)
+		before := e.register(big)
+		e.b.Now = time.Now()
+		problem(t, e.submit(e.b.IssueTx(big, ps[50], 100, 0)), 422, ledger.RuleLLC10)
+		if e.register(big) != before {
+			t.Fatal("the 51st shareholder changed the register")
+		}
+
+		// An exercise of pre-emption on terms other than the notice's.
+		e.b.Now = time.Now()
+		nt := e.b.Tx(&ledger.TransferNotice{USCC: big.USCC, Transferor: ps[0].Addr, Transferee: ps[50].Addr, Terms: ledgertest.Terms(10, 1000)}, ps[0].Key)
+		e.ok(nt)
+		notice := string(e.get("/api/v1/notices/" + nt.ID().String()).body)
+		problem(t, e.submit(e.b.Tx(&ledger.NoticeReply{Notice: nt.ID(), From: ps[1].Addr, Kind: ledger.ReplyExercise, Terms: ledgertest.Terms(10, 900)}, ps[1].Key)), 422, ledger.RuleLLC3)
+		if string(e.get("/api/v1/notices/"+nt.ID().String()).body) != notice {
+			t.Fatal("the refused exercise changed the notice")
+		}
+		// After the window closes (as of 31 days on: a dry run, since block time is real time).
+		later := e.b
+		later.TTL = 40 * 24 * time.Hour
+		late := later.Tx(&ledger.NoticeReply{Notice: nt.ID(), From: ps[2].Addr, Kind: ledger.ReplyExercise, Terms: ledgertest.Terms(10, 1000)}, ps[2].Key)
+		later.TTL = 24 * time.Hour
+		body, _ := json.Marshal(map[string]string{"tx": base64.StdEncoding.EncodeToString(late.Encode())})
+		chk := e.do(http.MethodPost, "/api/v1/tx/check?at="+time.Now().Add(32*24*time.Hour).Format(time.RFC3339), "application/json", body).json(t)
+		if chk["ok"] != false || !hasRule(chk, ledger.RuleLLC3) {
+			t.Fatalf("exercise after the window: %v", chk)
+		}
+
+		// A transfer from a frozen holding.
+		e.b.Now = time.Now()
+		fz := e.b.Tx(&ledger.Freeze{USCC: big.USCC, Holder: ps[3].Addr, Basis: "test freeze"}, e.b.Regulator)
+		e.ok(fz)
+		before = e.register(big)
+		e.b.Now = time.Now()
+		problem(t, e.submit(e.b.TransferTx(big, ps[3], ps[4], keys.Address{}, ledgertest.Terms(1, 1), ledger.Hash{}, 0)), 422, "TX-FREEZE")
+		if e.register(big) != before {
+			t.Fatal("the frozen transfer changed the register")
+		}
+		// A freeze signed by someone who is not a regulator or court.
+		problem(t, e.submit(e.b.Tx(&ledger.Freeze{USCC: big.USCC, Holder: ps[4].Addr, Basis: "x"}, ps[5].Key)), 422, "TX-SIGNER")
+
+		// A transfer during a register closure (a JSC with a meeting in 20 days).
+		jorg := e.party(ledgertest.PartySpec{Kind: ledger.Organisation})
+		jsc := &ledgertest.Company{Party: jorg, USCC: ledgertest.USCC(uint64(time.Now().UnixNano() % 1e9)), Form: ledger.JSC}
+		e.b.Now = time.Now()
+		e.ok(e.b.Tx(&ledger.RegisterCompany{Address: jorg.Addr, USCC: jsc.USCC, Form: ledger.JSC, EstablishedOn: 20240901,
+			Articles: ledgertest.DefaultArticles(1 << 40), Promoters: []keys.Address{ps[6].Addr}}, jorg.Key))
+		e.b.Now = time.Now()
+		e.parallel([]*ledger.Tx{e.b.IssueTx(jsc, ps[6], 1000, 0), e.b.IssueTx(jsc, ps[7], 1000, 0)})
+		e.b.Now = time.Now()
+		meet := ledger.DateOf(time.Now()).AddDays(20)
+		e.ok(e.b.Tx(&ledger.Meeting{USCC: jsc.USCC, Kind: ledger.MeetingAnnual, Date: meet}, jorg.Key))
+		before = e.register(jsc)
+		e.b.Now = time.Now()
+		problem(t, e.submit(e.b.TransferTx(jsc, ps[6], ps[7], keys.Address{}, ledgertest.Terms(1, 1), ledger.Hash{}, 0)), 422, ledger.RuleJSC7)
+		if e.register(jsc) != before {
+			t.Fatal("the transfer during the closure changed the register")
+		}
 	})
 
 	t.Run("three-party draft", func(t *testing.T) {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -54,5 +57,42 @@ func TestEveryPackageHasADocComment(t *testing.T) {
 			rel, _ := filepath.Rel(root, dir)
 			t.Errorf("package %s has no doc comment", rel)
 		}
+	}
+}
+
+// TestGofmt fails for a Go file that gofmt would change.
+func TestGofmt(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	n := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		out, err := format.Source(src)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if !bytes.Equal(out, src) {
+			rel, _ := filepath.Rel(root, path)
+			t.Errorf("gofmt would change %s", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 20 {
+		t.Fatalf("checked only %d files", n)
 	}
 }
