@@ -24,6 +24,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
+
+	"github.com/regledger/regledger/internal/genmap"
 )
 
 // Algo names a signature algorithm. Its numeric value is part of the canonical encodings of
@@ -69,6 +71,12 @@ func ParseAlgo(s string) (Algo, error) {
 	return 0, fmt.Errorf("%w: %q (want sm2 or p256)", ErrUnknownAlgo, s)
 }
 
+// parsedKeys remembers parsed public keys by algorithm and point, so a key that signs many
+// transactions is validated, converted and given its Z value once, and the SM2 library's
+// per-key caches keep hitting because the same *ecdsa.PublicKey comes back. It is bounded, so a
+// flood of one-off keys cannot grow it.
+var parsedKeys = genmap.New[[1 + PublicKeySize]byte, *PublicKey](1 << 15)
+
 // PublicKey is a verification key. It is immutable and safe for concurrent use; parsing the
 // same point again returns the same value.
 type PublicKey struct {
@@ -87,8 +95,10 @@ func ParsePublicKey(algo Algo, b []byte) (*PublicKey, error) {
 	if len(b) != PublicKeySize || b[0] != 4 {
 		return nil, fmt.Errorf("%w: want a %d-byte uncompressed point", ErrInvalidKey, PublicKeySize)
 	}
-	ck := cacheKey(algo, b)
-	if pk := parsedKeys.get(ck); pk != nil {
+	var ck [1 + PublicKeySize]byte
+	ck[0] = byte(algo)
+	copy(ck[1:], b)
+	if pk, ok := parsedKeys.Get(ck); ok {
 		return pk, nil
 	}
 	var ec *ecdsa.PublicKey
@@ -105,7 +115,7 @@ func ParsePublicKey(algo Algo, b []byte) (*PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	parsedKeys.put(ck, pk)
+	parsedKeys.Put(ck, pk)
 	return pk, nil
 }
 

@@ -26,6 +26,7 @@ import (
 
 	abcitypes "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/regledger/regledger/internal/genmap"
 	"github.com/regledger/regledger/ledger"
 )
 
@@ -56,7 +57,7 @@ type Observer func(Block)
 type App struct {
 	l       *ledger.Ledger
 	log     *slog.Logger
-	cache   *preparedCache
+	cache   *genmap.Map[[32]byte, *ledger.Prepared] // verified transactions between CheckTx and FinalizeBlock
 	workers int
 	metrics *Metrics
 
@@ -83,7 +84,7 @@ func WithObserver(o Observer) Option { return func(a *App) { a.observers = appen
 
 // New returns the application over l.
 func New(l *ledger.Ledger, opts ...Option) *App {
-	a := &App{l: l, log: slog.New(slog.DiscardHandler), cache: newPreparedCache(1 << 15), workers: runtime.GOMAXPROCS(0)}
+	a := &App{l: l, log: slog.New(slog.DiscardHandler), cache: genmap.New[[32]byte, *ledger.Prepared](1 << 15), workers: runtime.GOMAXPROCS(0)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -103,11 +104,11 @@ func (a *App) Prepare(raw []byte) *ledger.Prepared { return a.prepare(raw) }
 // prepare returns the prepared transaction from the cache, or prepares and caches it.
 func (a *App) prepare(raw []byte) *ledger.Prepared {
 	h := TxHash(raw)
-	if p := a.cache.get(h); p != nil {
+	if p, ok := a.cache.Get(h); ok {
 		return p
 	}
 	p := ledger.Prepare(raw)
-	a.cache.put(h, p)
+	a.cache.Put(h, p)
 	return p
 }
 
@@ -117,7 +118,7 @@ func (a *App) prepareAll(raws [][]byte) []*ledger.Prepared {
 	var missing [][]byte
 	var idx []int
 	for i, r := range raws {
-		if p := a.cache.get(TxHash(r)); p != nil {
+		if p, ok := a.cache.Get(TxHash(r)); ok {
 			out[i] = p
 			continue
 		}
@@ -127,7 +128,7 @@ func (a *App) prepareAll(raws [][]byte) []*ledger.Prepared {
 	if len(missing) > 0 {
 		for j, p := range ledger.PrepareAll(missing, a.workers) {
 			out[idx[j]] = p
-			a.cache.put(TxHash(missing[j]), p)
+			a.cache.Put(TxHash(missing[j]), p)
 		}
 	}
 	return out
@@ -203,7 +204,7 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.CheckTxRequest) (*abcity
 		r = a.l.Recheck(p)
 	} else {
 		if code, log := a.stateless(p); code != ledger.CodeOK {
-			a.cache.del(TxHash(req.Tx))
+			a.cache.Delete(TxHash(req.Tx))
 			a.metrics.checkTx(code)
 			return &abcitypes.CheckTxResponse{Code: uint32(code), Codespace: Codespace, Log: log}, nil
 		}
@@ -213,7 +214,7 @@ func (a *App) CheckTx(_ context.Context, req *abcitypes.CheckTxRequest) (*abcity
 		}
 	}
 	if !r.OK() {
-		a.cache.del(TxHash(req.Tx))
+		a.cache.Delete(TxHash(req.Tx))
 	}
 	a.metrics.checkTx(r.Code)
 	return &abcitypes.CheckTxResponse{Code: uint32(r.Code), Codespace: Codespace, Log: r.Log(), Info: r.Code.String()}, nil
@@ -359,7 +360,7 @@ func (a *App) Commit(context.Context, *abcitypes.CommitRequest) (*abcitypes.Comm
 		return nil, err
 	}
 	for _, h := range txs {
-		a.cache.del(h)
+		a.cache.Delete(h)
 	}
 	a.metrics.committed(cs.Height, time.Since(start))
 	for _, o := range a.observers {
