@@ -36,10 +36,6 @@ const AppVersion = 1
 // Codespace tags result codes that come from the ledger.
 const Codespace = "ledger"
 
-// EventTx is the event every transaction result carries, with the ledger transaction id (the
-// SM3 id parties signed) and its type.
-const EventTx = "ledger_tx"
-
 // Block is a committed block as observers see it: the CometBFT hash and ledger result of each
 // transaction, in block order.
 type Block struct {
@@ -315,13 +311,13 @@ func Position(v []byte) (int64, int, error) {
 	return int64(binary.BigEndian.Uint64(v[:8])), int(binary.BigEndian.Uint32(v[8:])), nil
 }
 
+// execResult is a transaction's result as CometBFT stores it: Data is the ledger transaction
+// id (empty for bytes that do not decode), then the ledger's events.
 func execResult(r *ledger.Result) *abcitypes.ExecTxResult {
 	out := &abcitypes.ExecTxResult{Code: uint32(r.Code), Codespace: Codespace, Log: r.Log(), Info: r.Code.String()}
-	attrs := []abcitypes.EventAttribute{{Key: "id", Value: r.TxID.String()}}
-	if r.Type != 0 {
-		attrs = append(attrs, abcitypes.EventAttribute{Key: "type", Value: r.Type.String()})
+	if !r.TxID.IsZero() {
+		out.Data = append([]byte(nil), r.TxID[:]...)
 	}
-	out.Events = append(out.Events, abcitypes.Event{Type: EventTx, Attributes: attrs})
 	for _, e := range r.Events {
 		ev := abcitypes.Event{Type: e.Type, Attributes: make([]abcitypes.EventAttribute, len(e.Attributes))}
 		for j, at := range e.Attributes {

@@ -93,9 +93,9 @@ func TestInitChainInfoAndReplay(t *testing.T) {
 	if info.LastBlockHeight != 1 || string(info.LastBlockAppHash) != string(res.AppHash) {
 		t.Fatalf("info after block 1: %+v", info)
 	}
-	ev := res.TxResults[0].Events[0]
-	if ev.Type != abci.EventTx || ev.Attributes[0].Key != "id" {
-		t.Fatalf("first event %+v", ev)
+	tx, _ := ledger.DecodeTx(raw)
+	if id := tx.ID(); string(res.TxResults[0].Data) != string(id[:]) || res.TxResults[0].Events[0].Type != "identity.attest" {
+		t.Fatalf("result %+v", res.TxResults[0])
 	}
 }
 

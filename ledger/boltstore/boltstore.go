@@ -44,6 +44,11 @@ var (
 	errClosed = errors.New("boltstore: closed")
 )
 
+// pageSize is the page size of new files: 16 KiB pages keep the trees of a large state shallow
+// (one million holdings cost a fifth of the throughput with 4 KiB pages, a tenth with 16 KiB).
+// An existing file keeps the page size it was created with.
+const pageSize = 16 << 10
+
 // Options tune the store.
 type Options struct {
 	// NoSync skips fsync on commit. Only for benchmarks that measure without durability; a node
@@ -71,7 +76,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("boltstore: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync,
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, PageSize: pageSize,
 		FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)

@@ -86,10 +86,15 @@ func VerifyLimit(d time.Duration) (float64, error) {
 	return float64(n.Load()) / time.Since(t0).Seconds() / 3, nil
 }
 
+// benchRounds is how many times a benchmark alternates measurement and reference: each
+// figure is the best of its rounds, so a burst of load elsewhere on the machine hits both sides
+// alike and rarely the best of either.
+const benchRounds = 3
+
 // BenchApply runs the ledger.apply benchmark: it builds LLCs with shareholders, signs
 // transfers between them (transferor, transferee and company, SM2), then applies them block by
-// block on the in-memory store (decoding and parallel signature checks included, signing
-// excluded) and compares the rate with VerifyLimit measured before and after.
+// block on store (decoding and parallel signature checks included, signing excluded). It
+// alternates rounds of transfers with rounds of VerifyLimit and compares the best of each.
 func BenchApply(ctx context.Context, store ledger.Store, cfg BenchConfig) (BenchResult, error) {
 	cfg.defaults()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.Cores))
@@ -102,22 +107,23 @@ func BenchApply(ctx context.Context, store ledger.Store, cfg BenchConfig) (Bench
 	if err != nil {
 		return BenchResult{}, err
 	}
-	before, err := VerifyLimit(2 * time.Second)
-	if err != nil {
-		return BenchResult{}, err
+	var best BenchResult
+	per := (len(raws) + benchRounds - 1) / benchRounds
+	for r := 0; r < benchRounds && r*per < len(raws); r++ {
+		part := raws[r*per : min((r+1)*per, len(raws))]
+		start := time.Now()
+		if err := c.ApplyPipelined(ctx, part, cfg.BlockSize); err != nil {
+			return BenchResult{}, err
+		}
+		best.TPS = max(best.TPS, float64(len(part))/time.Since(start).Seconds())
+		limit, err := VerifyLimit(time.Second)
+		if err != nil {
+			return BenchResult{}, err
+		}
+		best.VerifyLimit = max(best.VerifyLimit, limit)
 	}
-	start := time.Now()
-	if err := c.ApplyPipelined(ctx, raws, cfg.BlockSize); err != nil {
-		return BenchResult{}, err
-	}
-	elapsed := time.Since(start)
-	after, err := VerifyLimit(2 * time.Second)
-	if err != nil {
-		return BenchResult{}, err
-	}
-	limit := (before + after) / 2
-	tps := float64(len(raws)) / elapsed.Seconds()
-	return BenchResult{TPS: tps, VerifyLimit: limit, Ratio: tps / limit}, nil
+	best.Ratio = best.TPS / best.VerifyLimit
+	return best, nil
 }
 
 // BenchSetup builds the chain and the signed transfers of BenchApply without running them.

@@ -31,7 +31,7 @@ type BenchConfig struct {
 
 func (c *BenchConfig) defaults() {
 	if c.Transfers <= 0 {
-		c.Transfers = 20_000
+		c.Transfers = 60_000
 	}
 	if c.Companies <= 0 {
 		c.Companies = 50
@@ -93,24 +93,39 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	if err != nil {
 		return BenchResult{}, err
 	}
-	before, err := ledgertest.VerifyLimit(2 * time.Second)
-	if err != nil {
-		return BenchResult{}, err
-	}
 	stopProfile, err := startProfile()
 	if err != nil {
 		return BenchResult{}, err
 	}
-	res, err := benchPush(ctx, n, raws, cfg.Submitters)
-	stopProfile()
-	if err != nil {
-		return BenchResult{}, err
+	defer stopProfile()
+	// Rounds of pushed transfers alternate with rounds of the reference; each side's best round
+	// counts, so load elsewhere on the machine hits both alike.
+	const rounds = 3
+	var res BenchResult
+	var lat []time.Duration
+	heights := map[int64]bool{}
+	per := (len(raws) + rounds - 1) / rounds
+	for r := 0; r < rounds && r*per < len(raws); r++ {
+		round, err := benchPush(ctx, n, raws[r*per:min((r+1)*per, len(raws))], cfg.Submitters)
+		if err != nil {
+			return BenchResult{}, err
+		}
+		res.TPS = max(res.TPS, round.tps)
+		lat = append(lat, round.latencies...)
+		for h := range round.heights {
+			heights[h] = true
+		}
+		limit, err := ledgertest.VerifyLimit(time.Second)
+		if err != nil {
+			return BenchResult{}, err
+		}
+		res.VerifyLimit = max(res.VerifyLimit, limit)
 	}
-	after, err := ledgertest.VerifyLimit(2 * time.Second)
-	if err != nil {
-		return BenchResult{}, err
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		res.P99Commit = lat[len(lat)*99/100]
 	}
-	res.VerifyLimit = (before + after) / 2
+	res.Blocks = len(heights)
 	res.Ratio = res.TPS / res.VerifyLimit
 	return res, nil
 }
@@ -235,7 +250,14 @@ func benchSetup(ctx context.Context, n *Node, b *ledgertest.Builder, cfg BenchCo
 	return raws, ctx.Err()
 }
 
-func benchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (BenchResult, error) {
+// pushRound is one round of pushed transfers.
+type pushRound struct {
+	tps       float64
+	latencies []time.Duration // from CheckTx acceptance to commit
+	heights   map[int64]bool
+}
+
+func benchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (pushRound, error) {
 	sub, cancel := n.Subscribe(len(raws) + 1024)
 	defer cancel()
 	accepted := make([]time.Time, len(raws))
@@ -282,14 +304,14 @@ func benchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (Ben
 		select {
 		case c, ok := <-sub:
 			if !ok {
-				return BenchResult{}, errors.New("node: benchmark subscription closed")
+				return pushRound{}, errors.New("node: benchmark subscription closed")
 			}
 			i, mine := hashIdx[c.Hash]
 			if !mine {
 				continue
 			}
 			if c.Code != ledger.CodeOK {
-				return BenchResult{}, fmt.Errorf("node: benchmark transfer refused in block: %s", c.Log)
+				return pushRound{}, fmt.Errorf("node: benchmark transfer refused in block: %s", c.Log)
 			}
 			done++
 			last = time.Now()
@@ -298,18 +320,13 @@ func benchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (Ben
 				lat = append(lat, last.Sub(accepted[i]))
 			}
 		case err := <-errc:
-			return BenchResult{}, err
+			return pushRound{}, err
 		case <-timeout:
-			return BenchResult{}, fmt.Errorf("node: benchmark: %d of %d committed after 10 minutes", done, len(raws))
+			return pushRound{}, fmt.Errorf("node: benchmark: %d of %d committed after 10 minutes", done, len(raws))
 		case <-ctx.Done():
-			return BenchResult{}, ctx.Err()
+			return pushRound{}, ctx.Err()
 		}
 	}
 	wg.Wait()
-	slices.Sort(lat)
-	res := BenchResult{TPS: float64(len(raws)) / last.Sub(start).Seconds(), Blocks: len(heights)}
-	if len(lat) > 0 {
-		res.P99Commit = lat[len(lat)*99/100]
-	}
-	return res, nil
+	return pushRound{tps: float64(len(raws)) / last.Sub(start).Seconds(), latencies: lat, heights: heights}, nil
 }

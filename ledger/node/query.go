@@ -22,23 +22,16 @@ var ErrNoTx = errors.New("node: no such transaction")
 // ErrNoBlock is returned for a height the node does not hold.
 var ErrNoBlock = errors.New("node: no such block")
 
-// fromExec converts a stored ABCI result.
+// fromExec converts a stored ABCI result of the transaction raw.
 func fromExec(h int64, i int, t time.Time, raw []byte, r *abcitypes.ExecTxResult) Committed {
 	hash := abci.TxHash(raw)
 	c := Committed{Height: h, Index: i, Time: t, Hash: hex.EncodeToString(hash[:]),
 		Code: ledger.Code(r.Code), CodeName: ledger.Code(r.Code).String(), Log: r.Log}
+	copy(c.TxID[:], r.Data)
+	if tx, err := ledger.DecodeTx(raw); err == nil {
+		c.Type = tx.Type().String()
+	}
 	for _, ev := range r.Events {
-		if ev.Type == abci.EventTx {
-			for _, a := range ev.Attributes {
-				switch a.Key {
-				case "id":
-					c.TxID, _ = ledger.ParseHash(a.Value)
-				case "type":
-					c.Type = a.Value
-				}
-			}
-			continue
-		}
 		e := ledger.Event{Type: ev.Type, Attributes: make([]ledger.Attribute, len(ev.Attributes))}
 		for j, a := range ev.Attributes {
 			e.Attributes[j] = ledger.Attribute{Key: a.Key, Value: a.Value}
