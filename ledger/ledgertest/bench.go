@@ -177,30 +177,37 @@ func (c *Chain) buildTransfers(ctx context.Context, cfg BenchConfig) ([][]byte, 
 		cos[i] = co{x, hs}
 	}
 	raws := make([][]byte, cfg.Transfers)
-	var wg sync.WaitGroup
+	Parallel(0, len(raws), func(i int) {
+		x := cos[i%len(cos)]
+		j := i / len(cos)
+		from := x.holders[j%len(x.holders)]
+		to := x.holders[(j+1+i%(len(x.holders)-1))%len(x.holders)]
+		if to == from {
+			to = x.holders[(j+1)%len(x.holders)]
+		}
+		raws[i] = c.TransferTx(x.Company, from, to, keys.Address{}, Terms(1, 150), ledger.Hash{}, 0).Encode()
+	})
+	return raws, ctx.Err()
+}
+
+// Parallel calls fn(i) for every i in [0, n) on workers goroutines (GOMAXPROCS when workers
+// is not positive) and returns when all are done.
+func Parallel(workers, n int, fn func(i int)) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	var next atomic.Int64
-	for range runtime.GOMAXPROCS(0) {
+	var wg sync.WaitGroup
+	for range min(workers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(raws) {
-					return
-				}
-				x := cos[i%len(cos)]
-				j := i / len(cos)
-				from := x.holders[j%len(x.holders)]
-				to := x.holders[(j+1+i%(len(x.holders)-1))%len(x.holders)]
-				if to == from {
-					to = x.holders[(j+1)%len(x.holders)]
-				}
-				raws[i] = c.TransferTx(x.Company, from, to, keys.Address{}, Terms(1, 150), ledger.Hash{}, 0).Encode()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
 			}
 		}()
 	}
 	wg.Wait()
-	return raws, ctx.Err()
 }
 
 // ApplyPipelined verifies the next block's signatures in parallel while the current block

@@ -13,9 +13,6 @@ import (
 // TestBenchApplyRuns runs the benchmark at a tiny size: it must apply every transfer (a refused
 // transfer fails it) and report positive figures. Speed is not asserted here.
 func TestBenchApplyRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds keys and signs transfers")
-	}
 	r, err := ledgertest.BenchApply(t.Context(), memstore.New(), ledgertest.BenchConfig{Transfers: 300, BlockSize: 100, Companies: 3, Holders: 5})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/regledger/regledger/keys"
@@ -123,27 +122,10 @@ func newScaleState(ctx context.Context, path string, companies int, cfg ScaleCon
 	c.TTL = 7 * 24 * time.Hour
 	// Sign the measured transfers: all in the first company, the same pattern on both states.
 	raws := make([][]byte, cfg.Transfers)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	next := 0
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(raws) {
-					return
-				}
-				from, to := holders[(i*7)%len(holders)], holders[(i*7+1)%len(holders)]
-				raws[i] = c.TransferTx(cos[0], from, to, keys.Address{}, Terms(1, 150), ledger.Hash{}, 0).Encode()
-			}
-		}()
-	}
-	wg.Wait()
+	Parallel(0, len(raws), func(i int) {
+		from, to := holders[(i*7)%len(holders)], holders[(i*7+1)%len(holders)]
+		raws[i] = c.TransferTx(cos[0], from, to, keys.Address{}, Terms(1, 150), ledger.Hash{}, 0).Encode()
+	})
 	if err := seed.Close(); err != nil {
 		return nil, err
 	}

@@ -231,22 +231,13 @@ func benchSetup(ctx context.Context, n *Node, b *ledgertest.Builder, cfg BenchCo
 		return nil, err
 	}
 	raws := make([][]byte, cfg.Transfers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(raws); i = int(next.Add(1) - 1) {
-				c := cos[i%len(cos)]
-				j := i / len(cos)
-				from := c.holders[j%len(c.holders)]
-				to := c.holders[(j+1)%len(c.holders)]
-				raws[i] = b.TransferTx(c.co, from, to, keys.Address{}, ledgertest.Terms(1, 150), ledger.Hash{}, 0).Encode()
-			}
-		}()
-	}
-	wg.Wait()
+	ledgertest.Parallel(0, len(raws), func(i int) {
+		c := cos[i%len(cos)]
+		j := i / len(cos)
+		from := c.holders[j%len(c.holders)]
+		to := c.holders[(j+1)%len(c.holders)]
+		raws[i] = b.TransferTx(c.co, from, to, keys.Address{}, ledgertest.Terms(1, 150), ledger.Hash{}, 0).Encode()
+	})
 	return raws, ctx.Err()
 }
 
