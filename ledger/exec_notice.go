@@ -46,9 +46,10 @@ func (t Terms) String() string {
 	return fmt.Sprintf("quantity %d, price %d fen, %s, payment within %d days", t.Quantity, t.Consideration, t.PaymentMethod, t.PaymentDays)
 }
 
-// recipients lists every shareholder with a positive holding other than except, with the
-// contribution that sets a pro-rata share.
-func (c *execCtx) recipients(co *Company, except keys.Address) []Recipient {
+// recipients lists every address with a positive holding whose holder is not the person
+// except (an identity commitment: a transferor's other keys are the transferor, not other
+// shareholders), with the contribution that sets a pro-rata share.
+func (c *execCtx) recipients(co *Company, except Hash) []Recipient {
 	var out []Recipient
 	prefix := kHoldings(co.USCC)
 	_ = c.st.iterate(prefix, func(k, v []byte) error {
@@ -58,17 +59,21 @@ func (c *execCtx) recipients(co *Company, except keys.Address) []Recipient {
 		}
 		var a keys.Address
 		copy(a[:], k[len(prefix):])
-		if h.Quantity == 0 || a == except {
+		if h.Quantity == 0 || h.Commitment == except {
 			return nil
 		}
-		basis := h.Subscribed
-		if co.Articles.ProRataBasis == BasisPaidIn {
-			basis = h.PaidIn
-		}
-		out = append(out, Recipient{Address: a, Basis: basis})
+		out = append(out, Recipient{Address: a, Commitment: h.Commitment, Basis: contribution(co, &h)})
 		return nil
 	})
 	return out
+}
+
+// contribution is the holding's contribution on the articles' pro-rata basis.
+func contribution(co *Company, h *Holding) uint64 {
+	if co.Articles.ProRataBasis == BasisPaidIn {
+		return h.PaidIn
+	}
+	return h.Subscribed
 }
 
 func (c *execCtx) transferNotice(p *TransferNotice) {
@@ -113,10 +118,10 @@ func (c *execCtx) transferNotice(p *TransferNotice) {
 		days = max(int(p.Days), statutoryPreemptionDays)
 	}
 	n := &Notice{
-		ID: c.p.ID, Kind: NoticeTransfer, USCC: co.USCC, Holder: p.Transferor, Transferee: p.Transferee,
+		ID: c.p.ID, Kind: NoticeTransfer, USCC: co.USCC, Holder: p.Transferor, By: p.Transferor, Transferee: p.Transferee,
 		Terms: p.Terms, Consent: co.Articles.Consent, Preemption: co.Articles.preemption(co.Form), Rule: rule,
 		GivenAt: c.now, Deadline: deadline(c.now, days, c.cal), Status: NoticeOpen,
-		Recipients: c.recipients(co, p.Transferor),
+		Recipients: c.recipients(co, from.Commitment),
 	}
 	c.saveNotice(n)
 	c.st.set(kNoticeIdx(co.USCC, c.now, n.ID), nil)
@@ -163,6 +168,9 @@ func (c *execCtx) noticeReply(p *NoticeReply) {
 	}
 	if !c.noticeOpen(n) {
 		return
+	}
+	if h := c.holding(n.USCC, p.From); h == nil || h.Quantity == 0 {
+		c.law(n.Rule, CodeRule, "%s no longer holds equity in %s and has no say on notice %s", p.From, n.USCC, n.ID)
 	}
 	if !c.now.Before(n.Deadline) {
 		c.law(n.Rule, CodeRule, "the reply window closed at %s; silence counts as %s", formatTime(n.Deadline), silenceMeaning(n))
@@ -245,12 +253,12 @@ func (c *execCtx) courtNotice(p *CourtNotice) {
 		return
 	}
 	n := &Notice{
-		ID: c.p.ID, Kind: NoticeCourt, USCC: co.USCC, Holder: p.Holder, Terms: p.Terms, Rule: rule,
+		ID: c.p.ID, Kind: NoticeCourt, USCC: co.USCC, Holder: p.Holder, By: by, Terms: p.Terms, Rule: rule,
 		GivenAt: c.now, Deadline: c.now, CaseNumber: p.CaseNumber, RulingHash: p.RulingHash, Status: NoticeOpen,
 	}
 	if co.Form == LLC { // the other shareholders' pre-emption, which the articles cannot remove
 		n.Preemption = true
-		n.Recipients = c.recipients(co, p.Holder)
+		n.Recipients = c.recipients(co, from.Commitment)
 		n.Deadline = deadline(c.now, co.Articles.courtDays(), c.cal)
 	}
 	c.saveNotice(n)
@@ -358,6 +366,77 @@ func Allocate(t Terms, exercisers []Recipient) []Terms {
 	return out
 }
 
+// exercisers returns the recipients whose exercise of pre-emption is live.
+func (n *Notice) exercisers() []*Recipient {
+	var out []*Recipient
+	for i := range n.Recipients {
+		if r := &n.Recipients[i]; r.Reply == ReplyExercise && !r.Lapsed {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fixAllocation takes the exercisers' contributions at the time of the first transfer
+// (CL2023 Art. 84 ¶2: "转让时各自的出资比例") and keeps them for the notice's later transfers, so
+// the parts always add up; an exerciser who holds nothing by then has lapsed. It changes n
+// in memory only: n is stored if the transfer commits.
+func (c *execCtx) fixAllocation(co *Company, n *Notice) {
+	if n.Fixed {
+		return
+	}
+	for _, r := range n.exercisers() {
+		h := c.holding(co.USCC, r.Address)
+		if h == nil || h.Quantity == 0 {
+			r.Lapsed = true
+			continue
+		}
+		r.Basis = contribution(co, h)
+	}
+	n.Fixed = true
+}
+
+// settledNotice reports whether every live allocation has executed: an allocation of nothing
+// (possible under the remainder rule) needs no transfer.
+func (n *Notice) settledNotice() bool {
+	ex := n.exercisers()
+	for _, a := range allocate(n.Terms, ex) {
+		if a.qty > 0 && !a.rec.Executed {
+			return false
+		}
+	}
+	return true
+}
+
+// heads counts the persons among the recipients and, of those, the ones who consented: a person
+// consents when an address of theirs replied consent or waive and none objected. Consent is
+// counted by head (CL2018 Art. 71 ¶2), not by address or contribution.
+func (n *Notice) heads() (persons, consenting int) {
+	type vote struct{ yes, no bool }
+	var order []Hash
+	votes := map[Hash]*vote{}
+	for _, r := range n.Recipients {
+		v, ok := votes[r.Commitment]
+		if !ok {
+			v = &vote{}
+			votes[r.Commitment] = v
+			order = append(order, r.Commitment)
+		}
+		switch r.Reply {
+		case ReplyConsent, ReplyWaive:
+			v.yes = true
+		case ReplyObject:
+			v.no = true
+		}
+	}
+	for _, cm := range order {
+		if v := votes[cm]; v.yes && !v.no {
+			consenting++
+		}
+	}
+	return len(order), consenting
+}
+
 // checkExecution checks a transfer that executes a transfer or court notice and returns the
 // exerciser whose allocation it executes, if any.
 func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer) *Recipient {
@@ -371,30 +450,24 @@ func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer) *Rec
 	c.checkRecipientsCurrent(co, n)
 	closed := !c.now.Before(n.Deadline)
 	settled := true
-	var exercisers []*Recipient
+	pending := 0
 	for i := range n.Recipients {
-		r := &n.Recipients[i]
-		if !n.settled(r) {
+		if !n.settled(&n.Recipients[i]) {
 			settled = false
-		}
-		if r.Reply == ReplyExercise {
-			exercisers = append(exercisers, r)
+			pending++
 		}
 	}
 	waiting := func() {
-		pending := 0
-		for i := range n.Recipients {
-			if !n.settled(&n.Recipients[i]) {
-				pending++
-			}
-		}
 		c.law(n.Rule, CodeRule, "the shareholders' window runs until %s and %d have not answered finally", formatTime(n.Deadline), pending)
 	}
-	if len(exercisers) > 0 {
+	if len(n.exercisers()) > 0 {
 		if !closed && !settled {
 			waiting()
 			return nil
 		}
+		c.fixAllocation(co, n)
+	}
+	if exercisers := n.exercisers(); len(exercisers) > 0 {
 		for _, a := range allocate(n.Terms, exercisers) {
 			if a.rec.Address != p.To {
 				continue
@@ -421,31 +494,20 @@ func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer) *Rec
 	if n.Kind == NoticeTransfer && p.To != n.Transferee {
 		c.law(n.Rule, CodeRule, "notice %s proposed %s as transferee; a transfer to anyone else needs a new notice", n.ID, n.Transferee)
 	}
+	persons, yes := n.heads()
 	switch n.Consent {
 	case ConsentMajority:
 		if !closed {
-			yes := 0
-			for _, r := range n.Recipients {
-				if r.Reply == ReplyConsent || r.Reply == ReplyWaive {
-					yes++
-				}
-			}
-			if len(n.Recipients) > 0 && yes*2 <= len(n.Recipients) {
+			if persons > 0 && yes*2 <= persons {
 				c.law(RuleLLC2, CodeRule, "needs the consent of more than half of the %d other shareholders by head (%d so far); silence counts as consent from %s",
-					len(n.Recipients), yes, formatTime(n.Deadline))
+					persons, yes, formatTime(n.Deadline))
 			} else if n.Preemption && !settled {
 				waiting()
 			}
 		}
 	case ConsentUnanimous:
-		missing := 0
-		for _, r := range n.Recipients {
-			if r.Reply != ReplyConsent && r.Reply != ReplyWaive {
-				missing++
-			}
-		}
-		if missing > 0 {
-			c.law(n.Rule, CodeRule, "the articles require every other shareholder's consent; %d of %d have not consented", missing, len(n.Recipients))
+		if yes < persons {
+			c.law(n.Rule, CodeRule, "the articles require every other shareholder's consent; %d of %d have not consented", persons-yes, persons)
 		} else if n.Preemption && !closed && !settled {
 			waiting()
 		}
@@ -463,7 +525,11 @@ func (c *execCtx) checkRecipientsCurrent(co *Company, n *Notice) {
 	if !n.Preemption && n.Consent == ConsentNone {
 		return
 	}
-	for _, r := range c.recipients(co, n.Holder) {
+	var holder Hash
+	if h := c.holding(co.USCC, n.Holder); h != nil {
+		holder = h.Commitment
+	}
+	for _, r := range c.recipients(co, holder) {
 		if n.recipient(r.Address) == nil {
 			c.law(n.Rule, CodeRule, "%s became a shareholder after notice %s and was not notified; give a new notice", r.Address, n.ID)
 		}
@@ -543,13 +609,7 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 		if rec != nil {
 			rec.Executed = true
 		}
-		done := true
-		for _, r := range n.Recipients {
-			if r.Reply == ReplyExercise && !r.Executed {
-				done = false
-			}
-		}
-		if done {
+		if rec == nil || n.settledNotice() {
 			n.Status = NoticeExecuted
 			if n.Kind == NoticeTransfer {
 				c.st.del(kOpen(n.USCC, n.Holder))

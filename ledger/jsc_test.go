@@ -349,8 +349,8 @@ func TestDeterministicReplay(t *testing.T) {
 	rec(nt, c.TransferTx(co, ps[1], ps[2], noAddr, terms(50, 5), ledger.Hash{}, 0))
 	rec(reply(c, nt.ID(), ps[1], ledger.ReplyExercise, terms(100, 100)), reply(c, nt.ID(), ps[2], ledger.ReplyExercise, terms(100, 100)))
 	c.Now = c.Now.Add(40 * 24 * time.Hour)
-	// Contributions at the notice: 300 and 200, so 60 and 40 of the 100.
-	rec(c.TransferTx(co, ps[0], ps[1], noAddr, terms(60, 60), nt.ID(), 0), c.TransferTx(co, ps[0], ps[2], noAddr, terms(40, 40), nt.ID(), 0))
+	// Contributions at the time of transfer (CL2023 Art. 84 ¶2): 250 and 250, so 50 each.
+	rec(c.TransferTx(co, ps[0], ps[1], noAddr, terms(50, 50), nt.ID(), 0), c.TransferTx(co, ps[0], ps[2], noAddr, terms(50, 50), nt.ID(), 0))
 
 	replay := func() (*ledgertest.Chain, []ledger.Hash) {
 		s := newMemStore()
@@ -385,7 +385,7 @@ func TestDeterministicReplay(t *testing.T) {
 	if dump(t, c1) != dump(t, c2) || dump(t, c1) != dump(t, c) {
 		t.Fatal("replayed states differ")
 	}
-	if h := holding(t, c1, co, ps[1]); h.Quantity != 250+60 {
+	if h := holding(t, c1, co, ps[1]); h.Quantity != 250+50 {
 		t.Fatalf("replayed exerciser holds %d", h.Quantity)
 	}
 }

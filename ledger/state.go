@@ -393,11 +393,13 @@ func (s *NoticeStatus) UnmarshalJSON(b []byte) error {
 // Recipient is a shareholder notified of a transfer, with the contribution that sets a
 // pro-rata share, the reply and whether its allocation has executed.
 type Recipient struct {
-	Address   keys.Address `json:"address"`
-	Basis     uint64       `json:"basis"` // contribution at the notice, for pro-rata allocation
-	Reply     ReplyKind    `json:"reply,omitempty"`
-	RepliedAt time.Time    `json:"replied_at,omitzero"`
-	Executed  bool         `json:"executed,omitempty"`
+	Address    keys.Address `json:"address"`
+	Commitment Hash         `json:"commitment"` // the person behind the address: consent counts heads
+	Basis      uint64       `json:"basis"`      // contribution for pro-rata allocation, fixed at the first execution
+	Reply      ReplyKind    `json:"reply,omitempty"`
+	RepliedAt  time.Time    `json:"replied_at,omitzero"`
+	Executed   bool         `json:"executed,omitempty"`
+	Lapsed     bool         `json:"lapsed,omitempty"` // the recipient no longer holds shares; its reply no longer counts
 }
 
 // Notice is a transfer or court notice with its recipients' replies. Terms, the governing rule
@@ -407,6 +409,7 @@ type Notice struct {
 	Kind       NoticeKind   `json:"kind"`
 	USCC       string       `json:"uscc"`
 	Holder     keys.Address `json:"holder"`
+	By         keys.Address `json:"by"` // who gave it: the transferor, or the court key
 	Transferee keys.Address `json:"transferee,omitzero"`
 	Terms      Terms        `json:"terms"`
 	Consent    ConsentRule  `json:"consent"`
@@ -417,7 +420,10 @@ type Notice struct {
 	CaseNumber string       `json:"case_number,omitempty"`
 	RulingHash Hash         `json:"ruling_hash,omitzero"`
 	Status     NoticeStatus `json:"status"`
-	Recipients []Recipient  `json:"recipients"`
+	// Fixed is set when the first allocation executes: the exercisers' contributions are taken
+	// then ("at the time of transfer") and hold for the rest of the notice.
+	Fixed      bool        `json:"allocation_fixed,omitempty"`
+	Recipients []Recipient `json:"recipients"`
 }
 
 const maxRecipients = 1 << 16
@@ -427,6 +433,7 @@ func (r *Notice) encode(e *encoder) {
 	e.u8(uint8(r.Kind))
 	e.str(r.USCC)
 	e.addr(r.Holder)
+	e.addr(r.By)
 	e.addr(r.Transferee)
 	r.Terms.encode(e)
 	e.u8(uint8(r.Consent))
@@ -437,13 +444,16 @@ func (r *Notice) encode(e *encoder) {
 	e.str(r.CaseNumber)
 	e.hash(r.RulingHash)
 	e.u8(uint8(r.Status))
+	e.bool(r.Fixed)
 	e.uvarint(uint64(len(r.Recipients)))
 	for _, x := range r.Recipients {
 		e.addr(x.Address)
+		e.hash(x.Commitment)
 		e.uvarint(x.Basis)
 		e.u8(uint8(x.Reply))
 		e.tm(x.RepliedAt)
 		e.bool(x.Executed)
+		e.bool(x.Lapsed)
 	}
 }
 func (r *Notice) decode(d *decoder) {
@@ -451,6 +461,7 @@ func (r *Notice) decode(d *decoder) {
 	r.Kind = NoticeKind(d.u8())
 	r.USCC = d.str(uscclen, "USCC")
 	r.Holder = d.addr()
+	r.By = d.addr()
 	r.Transferee = d.addr()
 	r.Terms.decode(d)
 	r.Consent = ConsentRule(d.u8())
@@ -461,15 +472,18 @@ func (r *Notice) decode(d *decoder) {
 	r.CaseNumber = d.str(maxCaseNumber, "case number")
 	r.RulingHash = d.hash()
 	r.Status = NoticeStatus(d.u8())
+	r.Fixed = d.bool()
 	if n := d.count(maxRecipients, "recipient"); n > 0 && d.err == nil {
 		r.Recipients = make([]Recipient, n)
 		for i := range r.Recipients {
 			x := &r.Recipients[i]
 			x.Address = d.addr()
+			x.Commitment = d.hash()
 			x.Basis = d.uvarint()
 			x.Reply = ReplyKind(d.u8())
 			x.RepliedAt = d.tm()
 			x.Executed = d.bool()
+			x.Lapsed = d.bool()
 		}
 	}
 }
