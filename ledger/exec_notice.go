@@ -548,7 +548,9 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 		}
 	}
 	court := n != nil && n.Kind == NoticeCourt
-	if !court {
+	if court { // the court executes its own ruling in place of the holder (CL2023 Art. 85)
+		c.roleKey(n.By, RoleCourt, "court that gave notice "+n.ID.String())
+	} else {
 		c.signer(p.From, "transferor")
 	}
 	toID := c.signer(p.To, "transferee")
@@ -567,9 +569,9 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 		c.violate(ruleBalance, "", CodeInsufficient, "%s holds nothing in %s", p.From, co.USCC)
 		return
 	}
-	var bypass Role
-	if court {
-		bypass = RoleCourt
+	var bypass keys.Address
+	if court { // the court's own preservation order does not stop its enforcement
+		bypass = n.By
 	}
 	c.checkFrozen(co, p.From, bypass)
 	c.checkClosure(co)
@@ -593,7 +595,7 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 		m = c.planMove(co, from, p.Terms.Quantity, moveOpts{skipLocks: court})
 	}
 	if m != nil && toID != nil {
-		c.checkCap(co, c.receive(m, p.To, toID))
+		c.checkCap(co, c.receive(m, p.To, toID, true))
 		if m.unpaid != p.UnpaidAck {
 			c.law(RuleLLC12, CodeInvalid, "the transferee must acknowledge the %d fen of unpaid contribution that moves with the equity, not %d", m.unpaid, p.UnpaidAck)
 		}
@@ -602,7 +604,7 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 		return
 	}
 	co.LastQuantity, co.LastPrice = p.Terms.Quantity, p.Terms.Consideration
-	c.applyMove(m, toID, p.CertificateNo, true)
+	c.applyMove(m, toID, p.CertificateNo)
 	courtCase := ""
 	if n != nil {
 		courtCase = n.CaseNumber

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"slices"
 	"time"
 
 	"github.com/regledger/regledger/keys"
@@ -78,7 +79,7 @@ func (c *execCtx) checkCap(co *Company, delta int) {
 
 // checkFrozen refuses a change to a frozen holding or company. A court's own enforcement may
 // pass a court freeze (bypass = RoleCourt).
-func (c *execCtx) checkFrozen(co *Company, holder keys.Address, bypass Role) {
+func (c *execCtx) checkFrozen(co *Company, holder keys.Address, bypass keys.Address) {
 	check := func(a keys.Address, what string) {
 		prefix := key(pFreezeIdx, []byte(co.USCC), a[:])
 		_ = c.st.iterate(prefix, func(k, _ []byte) error {
@@ -88,10 +89,10 @@ func (c *execCtx) checkFrozen(co *Company, holder keys.Address, bypass Role) {
 			if !c.load(kFreeze(id), &f) {
 				return nil
 			}
-			if bypass != 0 && f.Authority == bypass {
+			if !bypass.IsZero() && f.By == bypass {
 				return nil
 			}
-			c.violate(ruleFreeze, "", CodeFrozen, "%s is frozen by order %s (%s) since %s", what, f.ID, f.Basis, formatTime(f.At))
+			c.violate(ruleFreeze, "", CodeFrozen, "%s is frozen by the %s's order %s since %s", what, f.Authority, f.ID, formatTime(f.At))
 			return nil
 		})
 	}
@@ -231,15 +232,25 @@ func (c *execCtx) planMove(co *Company, from *Holding, qty uint64, opts moveOpts
 }
 
 // receive attaches the receiving holding and identity to a planned move and returns the change
-// in distinct shareholders it causes.
-func (c *execCtx) receive(m *move, to keys.Address, toID *Identity) int {
+// in distinct shareholders it causes. A transfer (relabel) makes the transferor secondarily
+// liable for contribution still unpaid on the parts (CL2023 Art. 88 ¶1) and drops the promoter
+// tag, which binds only the promoter; a succession passes the lots on as they are.
+func (c *execCtx) receive(m *move, to keys.Address, toID *Identity, relabel bool) int {
 	h := c.holding(m.co.USCC, to)
 	if h == nil {
 		h = &Holding{USCC: m.co.USCC, Holder: to}
 	}
 	m.to = h
 	m.toNew = h.Quantity == 0
-	if n := lotsAfter(h, m.parts, m.from.Holder); n > maxLots {
+	if relabel {
+		for i := range m.parts {
+			if p := &m.parts[i]; p.Subscribed > p.PaidIn {
+				p.SecondaryLiable = m.from.Holder
+			}
+			m.parts[i].Tags &^= TagPromoter
+		}
+	}
+	if n := lotsAfter(h, m.parts); n > maxLots {
 		c.violate(ruleState, "", CodeInvalid, "the register entry of %s would hold %d lots of distinct origin; at most %d", to, n, maxLots)
 	}
 	var toC Hash
@@ -252,7 +263,7 @@ func (c *execCtx) receive(m *move, to keys.Address, toID *Identity) int {
 // applyMove writes a planned move: the register entries of both holders (CL2023 Art. 56: the
 // transferee acquires, and a transferor who parts with everything loses, shareholder status at
 // the block time), the member counters, the company's totals and, for a JSC, the year tallies.
-func (c *execCtx) applyMove(m *move, toID *Identity, certNo string, relabel bool) {
+func (c *execCtx) applyMove(m *move, toID *Identity, certNo string) {
 	co := m.co
 	if co.Form == JSC {
 		c.touchTally(co, m.from, 0, m.qty)
@@ -277,12 +288,6 @@ func (c *execCtx) applyMove(m *move, toID *Identity, certNo string, relabel bool
 		c.join(co, to)
 	}
 	for _, part := range m.parts {
-		if relabel {
-			if part.Subscribed > part.PaidIn {
-				part.SecondaryLiable = from.Holder
-			}
-			part.Tags &^= TagPromoter
-		}
 		addLot(to, part)
 	}
 	to.CertificateNo = certNo
@@ -290,34 +295,13 @@ func (c *execCtx) applyMove(m *move, toID *Identity, certNo string, relabel bool
 	c.save(kCompany(co.USCC), co)
 }
 
-// lotsAfter counts the lots of h after receiving parts from a transferor (relabelled as
-// applyMove does).
-func lotsAfter(h *Holding, parts []Lot, from keys.Address) int {
-	n := len(h.Lots)
-	var added []Lot
+// lotsAfter counts the lots h would hold after receiving parts, merged as addLot merges them.
+func lotsAfter(h *Holding, parts []Lot) int {
+	sim := Holding{Lots: slices.Clone(h.Lots)}
 	for _, p := range parts {
-		if p.Subscribed > p.PaidIn {
-			p.SecondaryLiable = from
-		}
-		p.Tags &^= TagPromoter
-		found := false
-		for i := range h.Lots {
-			if h.Lots[i].mergeable(&p) {
-				found = true
-				break
-			}
-		}
-		for i := range added {
-			if !found && added[i].mergeable(&p) {
-				found = true
-			}
-		}
-		if !found {
-			added = append(added, p)
-			n++
-		}
+		addLot(&sim, p)
 	}
-	return n
+	return len(sim.Lots)
 }
 
 // addLot credits a lot to a holding, merging it with an identical lot.
@@ -483,14 +467,14 @@ func (c *execCtx) issueCapital(p *IssueCapital) {
 	if co.Subscribed+p.Subscribed > co.Articles.RegisteredCapital {
 		c.violate(ruleCapital, "CL2023 Arts. 47, 96", CodeRule, "subscriptions would reach %d fen, above the registered capital of %d fen in the articles", co.Subscribed+p.Subscribed, co.Articles.RegisteredCapital)
 	}
-	c.checkFrozen(co, keys.Address{}, 0)
+	c.checkFrozen(co, keys.Address{}, keys.Address{})
 	c.checkClosure(co)
 	h := c.holding(co.USCC, p.Holder)
 	if h == nil {
 		h = &Holding{USCC: co.USCC, Holder: p.Holder}
 	}
 	isNew := h.Quantity == 0
-	if n := lotsAfter(h, []Lot{{Method: p.Method, ContributionDate: p.ContributionDate, DueDate: p.DueDate, Tags: p.Tags, IssuedAt: c.now, Subscribed: p.Subscribed, PaidIn: p.Subscribed}}, keys.Address{}); n > maxLots {
+	if n := lotsAfter(h, []Lot{{Method: p.Method, ContributionDate: p.ContributionDate, DueDate: p.DueDate, Tags: p.Tags, IssuedAt: c.now, Quantity: p.Quantity, Subscribed: p.Subscribed, PaidIn: p.PaidIn}}); n > maxLots {
 		c.violate(ruleState, "", CodeInvalid, "the register entry of %s would hold %d lots of distinct origin; at most %d", p.Holder, n, maxLots)
 	}
 	if id != nil {
@@ -614,7 +598,7 @@ func (c *execCtx) pledge(p *Pledge) {
 	if p.ContractHash.IsZero() {
 		c.violate(ruleFormat, "", CodeInvalid, "the pledge contract hash is required")
 	}
-	c.checkFrozen(co, p.Holder, 0)
+	c.checkFrozen(co, p.Holder, keys.Address{})
 	if !c.proceed() {
 		return
 	}
@@ -680,12 +664,12 @@ func (c *execCtx) pledgeEnforce(p *PledgeEnforce) {
 		c.violate(ruleFormat, "", CodeInvalid, "the buyer is the pledgor")
 	}
 	from := c.holding(co.USCC, r.Holder)
-	c.checkFrozen(co, r.Holder, 0)
+	c.checkFrozen(co, r.Holder, keys.Address{})
 	c.checkClosure(co)
 	c.checkDSM(co, from, r.Quantity, RuleJSC9)
 	m := c.planMove(co, from, r.Quantity, moveOpts{lockRule: RuleJSC9, fromPledge: r.Quantity})
 	if m != nil && buyer != nil {
-		c.checkCap(co, c.receive(m, p.Buyer, buyer))
+		c.checkCap(co, c.receive(m, p.Buyer, buyer, true))
 		if m.unpaid != p.UnpaidAck {
 			c.law(RuleLLC12, CodeInvalid, "the buyer must acknowledge %d fen of unpaid contribution, not %d", m.unpaid, p.UnpaidAck)
 		}
@@ -693,7 +677,7 @@ func (c *execCtx) pledgeEnforce(p *PledgeEnforce) {
 	if !c.proceed() {
 		return
 	}
-	c.applyMove(m, buyer, p.CertificateNo, true)
+	c.applyMove(m, buyer, p.CertificateNo)
 	r.Status = PledgeEnforced
 	c.save(kPledge(r.ID), r)
 	c.emit(TypePledgeEnforce.String(), "company", co.USCC, "from", r.Holder.String(), "to", p.Buyer.String(),
@@ -729,16 +713,16 @@ func (c *execCtx) succession(p *Succession) {
 		c.violate(ruleBalance, "", CodeInsufficient, "%s holds nothing in %s", p.Deceased, co.USCC)
 		return
 	}
-	c.checkFrozen(co, p.Deceased, 0)
+	c.checkFrozen(co, p.Deceased, keys.Address{})
 	c.checkClosure(co)
 	m := c.planMove(co, from, p.Quantity, moveOpts{skipLocks: true})
 	if m != nil && heir != nil {
-		c.checkCap(co, c.receive(m, p.Heir, heir))
+		c.checkCap(co, c.receive(m, p.Heir, heir, false))
 	}
 	if !c.proceed() {
 		return
 	}
-	c.applyMove(m, heir, p.CertificateNo, false)
+	c.applyMove(m, heir, p.CertificateNo)
 	c.emit(TypeSuccession.String(), "company", co.USCC, "from", p.Deceased.String(), "to", p.Heir.String(),
 		"from_commitment", from.Commitment.String(), "to_commitment", heir.Commitment.String(),
 		"quantity", itoa(p.Quantity), "certificate_hash", p.CertificateHash.String())

@@ -554,6 +554,24 @@ func (c *execCtx) roleSigner(roles Role, what string) (keys.Address, Role) {
 	return keys.Address{}, 0
 }
 
+// roleKey requires a valid signature by the genesis key a, which must hold role.
+func (c *execCtx) roleKey(a keys.Address, role Role, what string) {
+	if r := c.role(a); r == nil || r.Role&role == 0 {
+		c.violate("TX-SIGNER", "", CodeUnauthorized, "%s %s does not hold that role in genesis", what, a)
+		return
+	}
+	i, ok := c.witness(a)
+	switch {
+	case i < 0:
+		c.violate("TX-SIGNATURE", "", CodeBadSignature, "missing signature of the %s %s", what, a)
+	case !ok:
+		c.used[i] = true
+		c.violate("TX-SIGNATURE", "", CodeBadSignature, "signature of the %s %s does not verify", what, a)
+	default:
+		c.used[i] = true
+	}
+}
+
 func appendVarint(b []byte, v uint64) []byte {
 	e := encoder{b: b}
 	e.uvarint(v)

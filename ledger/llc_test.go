@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -353,6 +354,23 @@ func TestRLLC6CourtEnforcement(t *testing.T) {
 	if h := holding(t, c, co, debtor); h.Quantity != 300 {
 		t.Fatalf("debtor holds %d", h.Quantity)
 	}
+	// The court that gave the notice signs the transfer: without its signature, or with another
+	// role's, nothing moves.
+	wantOK(t, submit(t, c, c.Tx(&ledger.Freeze{USCC: co.USCC, Holder: debtor.Addr, Basis: "supervision"}, c.Regulator)))
+	rest := terms(10, 3_000)
+	cn2 := c.Tx(&ledger.CourtNotice{USCC: co.USCC, Holder: debtor.Addr, Terms: rest, CaseNumber: "(2025)京0105执124号", RulingHash: ledger.SM3([]byte("ruling 2"))}, c.Court)
+	wantOK(t, submit(t, c, cn2))
+	wantOK(t, submit(t, c, reply(c, cn2.ID(), x, ledger.ReplyWaive, ledger.Terms{})))
+	wantOK(t, submit(t, c, reply(c, cn2.ID(), y, ledger.ReplyWaive, ledger.Terms{})))
+	unsigned := &ledger.EquityTransfer{USCC: co.USCC, From: debtor.Addr, To: buyer.Addr, Terms: rest, Notice: cn2.ID(), CertificateNo: "T-court"}
+	refused(t, c, c.Tx(unsigned, buyer.Key, co.Key), "TX-SIGNATURE", ledger.CodeBadSignature)
+	refused(t, c, c.Tx(unsigned, buyer.Key, co.Key, c.Regulator), "TX-SIGNATURE", ledger.CodeBadSignature)
+	// The regulator's freeze binds the court's enforcement too: only the court's own order yields.
+	v = refused(t, c, c.Tx(unsigned, buyer.Key, co.Key, c.Court), "TX-FREEZE", ledger.CodeFrozen)
+	if strings.Contains(v.Message, "supervision") {
+		t.Fatalf("the freeze basis leaked into the message: %q", v.Message)
+	}
+
 	// Without a court notice, the transferor's signature is required.
 	refused(t, c, c.TransferTx(co, nil, buyer, debtor.Addr, terms(10, 1), ledger.Hash{}, 0), "TX-SIGNATURE", ledger.CodeBadSignature)
 }
@@ -527,16 +545,19 @@ func TestRequiredSigners(t *testing.T) {
 	c := newChain(t)
 	ps := parties(t, c, 3)
 	co := llc(t, c, nil, ps[:2], 500, 500)
-	keyOf := map[keys.Address]*keys.PrivateKey{co.Addr: co.Key}
+	keyOf := map[keys.Address]*keys.PrivateKey{co.Addr: co.Key, keys.AddressOf(c.Court.Public()): c.Court}
 	for _, p := range ps {
 		keyOf[p.Addr] = p.Key
 	}
 	id := notice(t, c, co, ps[0], ps[2], terms(10, 10))
+	cn := c.Tx(&ledger.CourtNotice{USCC: co.USCC, Holder: ps[1].Addr, Terms: terms(10, 10), CaseNumber: "(2025)京0105执1号", RulingHash: ledger.SM3([]byte("r"))}, c.Court)
+	wantOK(t, submit(t, c, cn))
 	payloads := []ledger.Payload{
 		&ledger.EquityTransfer{USCC: co.USCC, From: ps[0].Addr, To: ps[1].Addr, Terms: terms(1, 1), CertificateNo: "X"},
 		&ledger.IssueCapital{USCC: co.USCC, Holder: ps[1].Addr, Quantity: 5, Subscribed: 5, PaidIn: 5, ContributionDate: 20250101, Method: ledger.MethodCash, CertificateNo: "C"},
 		&ledger.NoticeWithdraw{Notice: id},
 		&ledger.NoticeReply{Notice: id, From: ps[1].Addr, Kind: ledger.ReplyWaive},
+		&ledger.EquityTransfer{USCC: co.USCC, From: ps[1].Addr, To: ps[2].Addr, Terms: terms(10, 10), CertificateNo: "Y", Notice: cn.ID()},
 	}
 	for _, p := range payloads {
 		ss, err := ledger.RequiredSigners(c.Store, p)

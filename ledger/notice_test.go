@@ -119,3 +119,31 @@ func TestRLLC3ZeroAllocationSettles(t *testing.T) {
 	// The transferor may give a new notice: the old one no longer blocks.
 	notice(t, c, co, a, buyer, terms(10, 100))
 }
+
+// The lot limit counts lots as they will be stored: a promoter lot does not merge with an
+// untagged lot of the same origin.
+func TestLotLimitCountsTags(t *testing.T) {
+	c := newChain(t)
+	ps := parties(t, c, 1)
+	co := jsc(t, c, nil, ledger.DateOf(c.Now).AddDays(-100), ps)
+	issueOn := func(d ledger.Date, tags ledger.LotTags) *ledger.Tx {
+		return c.Tx(&ledger.IssueCapital{USCC: co.USCC, Holder: ps[0].Addr, Quantity: 1, Subscribed: 100, PaidIn: 100,
+			ContributionDate: d, Method: ledger.MethodCash, CertificateNo: "C-" + d.String(), Tags: tags}, co.Key, ps[0].Key)
+	}
+	var txs []*ledger.Tx
+	for i := range 256 { // 256 lots of distinct origin, the limit
+		txs = append(txs, issueOn(ledger.DateOf(c.Now).AddDays(-i), 0))
+	}
+	today := ledger.DateOf(c.Now)
+	txs = append(txs, issueOn(today, ledger.TagPromoter), issueOn(today, 0))
+	rs, err := c.Block(txs...)
+	must(t, err)
+	for _, r := range rs[:256] {
+		wantOK(t, r)
+	}
+	wantViolation(t, rs[256], "TX-STATE", ledger.CodeInvalid) // a 257th lot
+	wantOK(t, rs[257])                                           // merges with today's lot
+	if h := holding(t, c, co, ps[0]); len(h.Lots) != 256 || h.Quantity != 257 {
+		t.Fatalf("%d lots, quantity %d", len(h.Lots), h.Quantity)
+	}
+}

@@ -55,19 +55,17 @@ func RequiredSigners(r Reader, p Payload) ([]Signer, error) {
 		}
 		return []Signer{{n.Holder, "transferor"}}, nil
 	case *EquityTransfer:
-		var out []Signer
-		court := false
+		first := Signer{x.From, "transferor"}
 		if !x.Notice.IsZero() {
 			n, err := ReadNotice(r, x.Notice)
 			if err != nil {
 				return nil, fmt.Errorf("notice %s: %w", x.Notice, err)
 			}
-			court = n.Kind == NoticeCourt
+			if n.Kind == NoticeCourt { // the court signs in place of the holder
+				first = Signer{n.By, "court"}
+			}
 		}
-		if !court {
-			out = append(out, Signer{x.From, "transferor"})
-		}
-		return with(append(out, Signer{x.To, "transferee"}), x.USCC)
+		return with([]Signer{first, {x.To, "transferee"}}, x.USCC)
 	case *Succession:
 		return with([]Signer{{x.Heir, "heir"}}, x.USCC)
 	case *Pledge:

@@ -318,8 +318,8 @@ func (c *Chain) Issue(co *Company, holder *Party, qty uint64, tags ledger.LotTag
 	return rs[0].Err()
 }
 
-// TransferTx builds an equity transfer signed by transferor, transferee and company (the
-// transferor is left out when from is nil, as under a court notice).
+// TransferTx builds an equity transfer signed by transferor, transferee and company; when from
+// is nil, as under a court notice, the court signs instead of the transferor.
 func (c *Builder) TransferTx(co *Company, from, to *Party, fromAddr keys.Address, t ledger.Terms, notice ledger.Hash, unpaid uint64) *ledger.Tx {
 	if from != nil {
 		fromAddr = from.Addr
@@ -329,6 +329,8 @@ func (c *Builder) TransferTx(co *Company, from, to *Party, fromAddr keys.Address
 	signers := []*keys.PrivateKey{to.Key, co.Key}
 	if from != nil {
 		signers = append(signers, from.Key)
+	} else {
+		signers = append(signers, c.Court)
 	}
 	return c.Tx(p, signers...)
 }
