@@ -165,8 +165,14 @@ func (c *execCtx) listing(p *Listing) {
 	if co.ListedOn != 0 {
 		c.violate(ruleState, "", CodeInvalid, "company %s was already listed on %s", co.USCC, co.ListedOn)
 	}
-	if p.Exchange == "" || !p.Date.Valid() || p.Date > c.today() {
+	switch {
+	case p.Exchange == "" || !p.Date.Valid() || p.Date > c.today():
 		c.violate(ruleFormat, "", CodeInvalid, "a listing needs the exchange and a listing date not in the future")
+	case p.Date < co.EstablishedOn:
+		c.violate(ruleFormat, "", CodeInvalid, "the listing date %s is before the company was established on %s", p.Date, co.EstablishedOn)
+	case p.Date < c.today().AddDays(-maxBackdate):
+		// The lock-ups of R-JSC-3 and R-JSC-5 run from the listing date.
+		c.violate(ruleFormat, "", CodeInvalid, "a listing is recorded within %d days; %s is earlier than %s", maxBackdate, p.Date, c.today().AddDays(-maxBackdate))
 	}
 	if !c.proceed() {
 		return
@@ -272,21 +278,29 @@ func (c *execCtx) officeAppointment(p *OfficeAppointment) {
 	} else if (p.Role == RoleDirector || p.Role == RoleSupervisor) && p.TermEnd > p.TermStart.AddMonths(36) {
 		c.violate(ruleFormat, "CL2023 Arts. 70, 77", CodeInvalid, "a director's or supervisor's term is at most three years")
 	}
+	var cm Hash
+	if id != nil {
+		cm = id.Commitment
+	}
 	var rec officeRecord
-	c.load(kOffice(co.USCC, p.Person), &rec)
+	c.load(kOffice(co.USCC, cm), &rec)
 	for _, t := range rec.Terms {
 		if t.Role == p.Role && t.DepartedOn == 0 && t.End >= p.TermStart {
-			c.violate(ruleState, "", CodeInvalid, "%s already holds the office of %s until %s", p.Person, p.Role, t.End)
+			c.violate(ruleState, "", CodeInvalid, "the person behind %s already holds the office of %s until %s", p.Person, p.Role, t.End)
 		}
 	}
 	if !c.proceed() {
 		return
 	}
 	rec.Terms = append(rec.Terms, OfficeTerm{Role: p.Role, Start: p.TermStart, End: p.TermEnd})
-	c.save(kOffice(co.USCC, p.Person), &rec)
+	c.save(kOffice(co.USCC, cm), &rec)
 	c.emit(TypeOfficeAppointment.String(), "company", co.USCC, "person", p.Person.String(),
 		"commitment", commitmentOf(id), "role", p.Role.String(), "term_start", p.TermStart.String(), "term_end", p.TermEnd.String())
 }
+
+// maxBackdate bounds how far back a departure may be dated: a departure filed late would
+// otherwise shorten the six-month lock that runs from it (R-JSC-6).
+const maxBackdate = 30
 
 func (c *execCtx) officeDeparture(p *OfficeDeparture) {
 	co := c.company(p.USCC)
@@ -294,25 +308,31 @@ func (c *execCtx) officeDeparture(p *OfficeDeparture) {
 		return
 	}
 	c.companySigner(co)
+	id := c.party(p.Person, "office holder")
+	if id == nil {
+		return
+	}
 	var rec officeRecord
-	c.load(kOffice(co.USCC, p.Person), &rec)
+	c.load(kOffice(co.USCC, id.Commitment), &rec)
 	idx := -1
 	for i, t := range rec.Terms {
-		if t.Role == p.Role && t.DepartedOn == 0 {
+		if t.Role == p.Role && t.DepartedOn == 0 && t.End >= c.today().AddDays(-maxBackdate) {
 			idx = i
 		}
 	}
 	switch {
 	case idx < 0:
-		c.violate(ruleState, "", CodeNotFound, "%s holds no office of %s in %s", p.Person, p.Role, co.USCC)
-	case !p.Date.Valid() || p.Date > c.today() || p.Date < rec.Terms[idx].Start:
-		c.violate(ruleFormat, "", CodeInvalid, "departure date must lie within the term and not in the future")
+		c.violate(ruleState, "", CodeNotFound, "the person behind %s holds no current office of %s in %s", p.Person, p.Role, co.USCC)
+	case !p.Date.Valid() || p.Date > c.today() || p.Date < rec.Terms[idx].Start || p.Date > rec.Terms[idx].End:
+		c.violate(ruleFormat, "", CodeInvalid, "the departure date must lie within the term (%s to %s) and not in the future", rec.Terms[idx].Start, rec.Terms[idx].End)
+	case p.Date < c.today().AddDays(-maxBackdate):
+		c.violate(ruleFormat, "", CodeInvalid, "a departure is recorded within %d days; %s is earlier than %s", maxBackdate, p.Date, c.today().AddDays(-maxBackdate))
 	}
 	if !c.proceed() {
 		return
 	}
 	rec.Terms[idx].DepartedOn = p.Date
-	c.save(kOffice(co.USCC, p.Person), &rec)
+	c.save(kOffice(co.USCC, id.Commitment), &rec)
 	c.emit(TypeOfficeDeparture.String(), "company", co.USCC, "person", p.Person.String(), "role", p.Role.String(),
 		"date", p.Date.String(), "locked_until", p.Date.AddMonths(co.Articles.departureMonths()).String())
 }
@@ -349,6 +369,14 @@ func (c *execCtx) calendarSet(p *CalendarSet) {
 func (c *execCtx) has(k []byte) bool {
 	_, err := c.st.get(k)
 	return err == nil
+}
+
+// commitmentHash is the identity's commitment, zero for an unknown identity.
+func commitmentHash(id *Identity) Hash {
+	if id == nil {
+		return Hash{}
+	}
+	return id.Commitment
 }
 
 func commitmentOf(id *Identity) string {

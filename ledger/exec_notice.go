@@ -586,7 +586,7 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 		c.law(rule, CodeRule, "a transfer to %s needs a transfer notice to the other shareholders first", p.To)
 	}
 	if !court { // a compulsory transfer is not the holder's own: the DSM cap does not count it
-		c.checkDSM(co, from, p.Terms.Quantity, "")
+		c.checkDSM(co, from, commitmentHash(toID), p.Terms.Quantity, "")
 	}
 	var m *move
 	if p.Terms.Quantity > 0 {

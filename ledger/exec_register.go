@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -265,9 +266,9 @@ func (c *execCtx) receive(m *move, to keys.Address, toID *Identity, relabel bool
 // the block time), the member counters, the company's totals and, for a JSC, the year tallies.
 func (c *execCtx) applyMove(m *move, toID *Identity, certNo string) {
 	co := m.co
-	if co.Form == JSC {
-		c.touchTally(co, m.from, 0, m.qty)
-		c.touchTally(co, m.to, m.qty, 0)
+	if co.Form == JSC && m.from.Commitment != toID.Commitment {
+		c.touchTally(co, m.from.Commitment, 0, m.qty)
+		c.touchTally(co, toID.Commitment, m.qty, 0)
 	}
 	from := m.from
 	from.Quantity -= m.qty
@@ -346,43 +347,98 @@ func (c *execCtx) leave(co *Company, h *Holding) {
 
 func (c *execCtx) saveHolding(h *Holding) { c.save(kHolding(h.USCC, h.Holder), h) }
 
-// touchTally records, on the first change of a holding in a calendar year, the holding at the
-// start of that year (it has not changed since), and adds the movement to the year's tally.
-func (c *execCtx) touchTally(co *Company, h *Holding, in, out uint64) {
-	y := c.today().Year()
-	k := kTally(co.USCC, h.Holder, y)
-	var t tally
-	if !c.load(k, &t) {
-		t.Base = h.Quantity
-	}
-	t.In += in
-	t.Out += out
+// personQuantity is what the person behind commitment cm holds in a company over all of the
+// person's addresses.
+func (c *execCtx) personQuantity(uscc string, cm Hash) uint64 {
+	var total uint64
+	prefix := key(pCommitment, cm[:])
+	_ = c.st.iterate(prefix, func(k, _ []byte) error {
+		var a keys.Address
+		copy(a[:], k[len(prefix):])
+		if h := c.holding(uscc, a); h != nil {
+			total = satAdd(total, h.Quantity)
+		}
+		return nil
+	})
+	return total
+}
+
+// touchTally records, on the first change in a calendar year of any holding of the person
+// behind cm, what the person held at the start of that year (it has not changed since), and
+// adds the movement to the year's tally. It runs before the move is written.
+func (c *execCtx) touchTally(co *Company, cm Hash, in, out uint64) {
+	k := kTally(co.USCC, cm, c.today().Year())
+	t := c.yearTally(co, cm)
+	t.In = satAdd(t.In, in)
+	t.Out = satAdd(t.Out, out)
 	c.save(k, &t)
 }
 
-func (c *execCtx) yearTally(co *Company, h *Holding) tally {
+func (c *execCtx) yearTally(co *Company, cm Hash) tally {
 	var t tally
-	if !c.load(kTally(co.USCC, h.Holder, c.today().Year()), &t) {
-		t.Base = h.Quantity
+	if !c.load(kTally(co.USCC, cm, c.today().Year()), &t) {
+		t.Base = c.personQuantity(co.USCC, cm)
 	}
 	return t
 }
 
-// checkDSM enforces, for a JSC, the rules on directors, supervisors and senior managers:
-// nothing within a year of listing (R-JSC-5), nothing for six months after leaving (R-JSC-6),
-// and at most 25 % a year of the holding at the start of the year during the term determined
-// on taking office (R-JSC-4). lockRule, when set, reports the lock-ups under that rule instead
+// satAdd adds without wrapping: tallies only ever compare against caps far below the limit.
+func satAdd(a, b uint64) uint64 {
+	if a > math.MaxUint64-b {
+		return math.MaxUint64
+	}
+	return a + b
+}
+
+// officeSpan is a term of office as actually served: from its start to its departure, or to
+// the end of the term determined on taking office.
+func officeSpan(t OfficeTerm) (start, stop Date) {
+	if t.DepartedOn != 0 && t.DepartedOn < t.End {
+		return t.Start, t.DepartedOn
+	}
+	return t.Start, t.End
+}
+
+// leftOffice returns the days on which the person, holding the terms ts, left office as a
+// director, supervisor or senior manager by today: a recorded departure or the end of a term,
+// unless another term of theirs carried on into the next day.
+func leftOffice(ts []OfficeTerm, today Date) []Date {
+	var out []Date
+	for i, t := range ts {
+		_, stop := officeSpan(t)
+		if stop > today || (t.DepartedOn == 0 && stop == today) {
+			continue // still in office today
+		}
+		next := stop.AddDays(1)
+		carried := false
+		for j, u := range ts {
+			if us, ue := officeSpan(u); j != i && us <= next && ue >= next {
+				carried = true
+			}
+		}
+		if !carried {
+			out = append(out, stop)
+		}
+	}
+	return out
+}
+
+// checkDSM enforces, for a JSC, the rules on directors, supervisors and senior managers, for
+// the person behind h over all of the person's addresses: nothing within a year of listing
+// (R-JSC-5), nothing for six months after leaving office, by departure or at the end of a term
+// not renewed (R-JSC-6), and at most 25 % a year of the holding at the start of the year during
+// the term determined on taking office (R-JSC-4). A move between the person's own addresses is
+// no transfer for these rules. lockRule, when set, reports the lock-ups under that rule instead
 // (R-JSC-9 for pledge enforcement).
-func (c *execCtx) checkDSM(co *Company, h *Holding, qty uint64, lockRule string) {
-	if co.Form != JSC {
+func (c *execCtx) checkDSM(co *Company, h *Holding, to Hash, qty uint64, lockRule string) {
+	if co.Form != JSC || to == h.Commitment {
 		return
 	}
 	var rec officeRecord
-	if !c.load(kOffice(co.USCC, h.Holder), &rec) {
+	if !c.load(kOffice(co.USCC, h.Commitment), &rec) {
 		return
 	}
 	today := c.today()
-	capActive := false
 	report := func(rule, format string, args ...any) {
 		if lockRule != "" {
 			c.law(lockRule, CodeRule, "the pledgor is under a statutory lock-up (%s): "+format, append([]any{rule}, args...)...)
@@ -390,39 +446,43 @@ func (c *execCtx) checkDSM(co *Company, h *Holding, qty uint64, lockRule string)
 		}
 		c.law(rule, CodeRule, format, args...)
 	}
-	for _, t := range rec.Terms {
-		if t.DepartedOn != 0 {
-			if end := periodEnd(t.DepartedOn, co.Articles.departureMonths()); c.now.Before(end) {
-				report(RuleJSC6, "left the office of %s on %s and may transfer nothing until %s", t.Role, t.DepartedOn, formatTime(end))
-			}
+	for _, left := range leftOffice(rec.Terms, today) {
+		if end := periodEnd(left, co.Articles.departureMonths()); c.now.Before(end) {
+			report(RuleJSC6, "left office as a director, supervisor or senior manager on %s and may transfer nothing until %s", left, formatTime(end))
 		}
-		inOffice := today >= t.Start && today <= t.End && (t.DepartedOn == 0 || today <= t.DepartedOn)
-		if inOffice && co.ListedOn != 0 {
-			if end := periodEnd(co.ListedOn, statutoryPreIPOMonths); c.now.Before(end) {
-				report(RuleJSC5, "holds the office of %s and may transfer nothing within a year of listing, until %s", t.Role, formatTime(end))
-			}
+	}
+	capActive, inOffice := false, false
+	for _, t := range rec.Terms {
+		start, stop := officeSpan(t)
+		if today >= start && today <= stop && (t.DepartedOn == 0 || today < t.DepartedOn) {
+			inOffice = true
 		}
 		// CL2023: the cap runs for the term determined on taking office, even after leaving
 		// early; CL2018: while in office.
-		termEnd := t.End
-		if c.cl2018() && t.DepartedOn != 0 && t.DepartedOn < termEnd {
-			termEnd = t.DepartedOn
+		capEnd := t.End
+		if c.cl2018() {
+			capEnd = stop
 		}
-		if today >= t.Start && today <= termEnd {
+		if today >= t.Start && today <= capEnd {
 			capActive = true
+		}
+	}
+	if inOffice && co.ListedOn != 0 {
+		if end := periodEnd(co.ListedOn, statutoryPreIPOMonths); c.now.Before(end) {
+			report(RuleJSC5, "holds office as a director, supervisor or senior manager and may transfer nothing within a year of listing, until %s", formatTime(end))
 		}
 	}
 	if !capActive {
 		return
 	}
-	ty := c.yearTally(co, h)
-	base := ty.Base + ty.In
+	ty := c.yearTally(co, h.Commitment)
+	base := satAdd(ty.Base, ty.In)
 	allowed := mulDiv(base, co.Articles.dsmCapBP(), 10000)
 	if co.ListedOn != 0 && base <= 1000 {
 		allowed = base // holders of 1,000 shares or fewer may transfer all at once
 	}
-	if ty.Out+qty > allowed {
-		c.law(RuleJSC4, CodeRule, "a director, supervisor or senior manager may transfer at most %d this year (%d.%02d %% of %d held at the start of the year or acquired since); %d already transferred, %d more asked",
+	if satAdd(ty.Out, qty) > allowed {
+		c.law(RuleJSC4, CodeRule, "a director, supervisor or senior manager may transfer at most %d this year (%d.%02d %% of %d held at the start of the year or acquired since, over all of the person's addresses); %d already transferred, %d more asked",
 			allowed, co.Articles.dsmCapBP()/100, co.Articles.dsmCapBP()%100, base, ty.Out, qty)
 	}
 }
@@ -484,7 +544,7 @@ func (c *execCtx) issueCapital(p *IssueCapital) {
 		return
 	}
 	if co.Form == JSC {
-		c.touchTally(co, h, p.Quantity, 0)
+		c.touchTally(co, id.Commitment, p.Quantity, 0)
 	}
 	if isNew {
 		h.AcquiredAt, h.LostAt, h.Commitment = c.now, time.Time{}, id.Commitment
@@ -660,13 +720,13 @@ func (c *execCtx) pledgeEnforce(p *PledgeEnforce) {
 	if p.CertificateNo == "" {
 		c.law(RuleLLC8, CodeInvalid, "the register needs the buyer's certificate number")
 	}
-	if p.Buyer == r.Holder {
+	from := c.holding(co.USCC, r.Holder)
+	if p.Buyer == r.Holder || (buyer != nil && buyer.Commitment == from.Commitment) {
 		c.violate(ruleFormat, "", CodeInvalid, "the buyer is the pledgor")
 	}
-	from := c.holding(co.USCC, r.Holder)
 	c.checkFrozen(co, r.Holder, keys.Address{})
 	c.checkClosure(co)
-	c.checkDSM(co, from, r.Quantity, RuleJSC9)
+	c.checkDSM(co, from, commitmentHash(buyer), r.Quantity, RuleJSC9)
 	m := c.planMove(co, from, r.Quantity, moveOpts{lockRule: RuleJSC9, fromPledge: r.Quantity})
 	if m != nil && buyer != nil {
 		c.checkCap(co, c.receive(m, p.Buyer, buyer, true))

@@ -142,7 +142,7 @@ func TestLotLimitCountsTags(t *testing.T) {
 		wantOK(t, r)
 	}
 	wantViolation(t, rs[256], "TX-STATE", ledger.CodeInvalid) // a 257th lot
-	wantOK(t, rs[257])                                           // merges with today's lot
+	wantOK(t, rs[257])                                        // merges with today's lot
 	if h := holding(t, c, co, ps[0]); len(h.Lots) != 256 || h.Quantity != 257 {
 		t.Fatalf("%d lots, quantity %d", len(h.Lots), h.Quantity)
 	}

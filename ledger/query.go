@@ -181,10 +181,18 @@ func ReadPledge(r Reader, id Hash) (*PledgeRecord, error) {
 	return &p, nil
 }
 
-// ReadOffices returns a person's terms of office in a company.
+// ReadOffices returns the terms of office in a company of the person behind address a, held
+// under any of the person's addresses.
 func ReadOffices(r Reader, uscc string, a keys.Address) ([]OfficeTerm, error) {
+	id, err := ReadIdentity(r, a)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
 	var rec officeRecord
-	if err := readRecord(r, kOffice(uscc, a), &rec); err != nil {
+	if err := readRecord(r, kOffice(uscc, id.Commitment), &rec); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, nil
 		}

@@ -24,9 +24,9 @@ const (
 	pFreeze     = 'f' // f|id                        → FreezeOrder
 	pFreezeIdx  = 'F' // F|uscc|addr|id              → ""            (active freezes; zero addr = company)
 	pPledge     = 'p' // p|id                        → PledgeRecord
-	pOffice     = 'd' // d|uscc|addr                 → officeRecord
+	pOffice     = 'd' // d|uscc|commitment           → officeRecord  (one person's terms)
 	pOpen       = 'q' // q|uscc|addr                 → id of the holder's open transfer notice
-	pTally      = 'y' // y|uscc|addr|year            → tally
+	pTally      = 'y' // y|uscc|commitment|year      → tally         (one person's year in a JSC)
 	pEvent      = 'e' // e|uscc|date|kind            → ""            (meetings and record dates)
 	pCalendar   = 'g' // g|year                      → CalendarSet
 	pSeen       = 's' // s|id                        → not-after (unix seconds)
@@ -78,10 +78,10 @@ func kFreeze(id Hash) []byte                   { return key(pFreeze, id[:]) }
 func kFreezeIdx(uscc string, a keys.Address, id Hash) []byte {
 	return key(pFreezeIdx, []byte(uscc), a[:], id[:])
 }
-func kPledge(id Hash) []byte                     { return key(pPledge, id[:]) }
-func kOffice(uscc string, a keys.Address) []byte { return key(pOffice, []byte(uscc), a[:]) }
-func kTally(uscc string, a keys.Address, year int) []byte {
-	return key(pTally, []byte(uscc), a[:], be32(uint32(year)))
+func kPledge(id Hash) []byte             { return key(pPledge, id[:]) }
+func kOffice(uscc string, c Hash) []byte { return key(pOffice, []byte(uscc), c[:]) }
+func kTally(uscc string, c Hash, year int) []byte {
+	return key(pTally, []byte(uscc), c[:], be32(uint32(year)))
 }
 func kEvent(uscc string, d Date, kind uint8) []byte {
 	return key(pEvent, []byte(uscc), be32(uint32(d)), []byte{kind})
@@ -611,9 +611,10 @@ func (r *officeRecord) decode(d *decoder) {
 	}
 }
 
-// tally counts one holder's equity movements in one company in one calendar year: the holding
-// at the start of the year, what came in and what went out during it. The 25 % cap of R-JSC-4
-// applies to the start-of-year holding plus the year's acquisitions.
+// tally counts one person's equity movements in one company in one calendar year, over all of
+// the person's addresses: the holding at the start of the year, what came in and what went out
+// during it. The 25 % cap of R-JSC-4 applies to the start-of-year holding plus the year's
+// acquisitions.
 type tally struct {
 	Base uint64
 	In   uint64
