@@ -1,11 +1,13 @@
 package ledger_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/ledger"
+	"github.com/regledger/regledger/ledger/ledgertest"
 )
 
 // Every bad input is refused with a clear violation and leaves the state unchanged.
@@ -164,4 +166,21 @@ func TestRevokedAndExpiredIdentitiesCannotSign(t *testing.T) {
 	must(t, err)
 	forged := resign(t, att, ps[1].Key)
 	refused(t, c, forged, "TX-SIGNER", ledger.CodeUnauthorized)
+}
+
+// Quantities that would pass the codec's bound in sum are refused, not wrapped.
+func TestIssueCannotOverflow(t *testing.T) {
+	c := newChain(t)
+	ps := parties(t, c, 2)
+	art := ledgertest.DefaultArticles(ledger.MaxAmount)
+	co := jsc(t, c, &art, ledger.DateOf(c.Now).AddDays(-30), ps)
+	big := func(p *partyT) *ledger.Tx {
+		return c.Tx(&ledger.IssueCapital{USCC: co.USCC, Holder: p.Addr, Quantity: ledger.MaxAmount - 1, Subscribed: 1, PaidIn: 1,
+			ContributionDate: ledger.DateOf(c.Now), Method: ledger.MethodCash, CertificateNo: "C-" + p.Addr.String()}, co.Key, p.Key)
+	}
+	wantOK(t, submit(t, c, big(ps[0])))
+	v := refused(t, c, big(ps[1]), "TX-CAPITAL", ledger.CodeInvalid)
+	if !strings.Contains(v.Message, "would exceed") {
+		t.Fatalf("message %q", v.Message)
+	}
 }

@@ -90,6 +90,7 @@ func (c *execCtx) transferNotice(p *TransferNotice) {
 		c.violate(ruleFormat, "", CodeInvalid, "the notice must name a proposed transferee other than the transferor")
 	} else {
 		c.party(p.Transferee, "proposed transferee")
+		c.notSelf(co, p.Transferee, "proposed transferee")
 	}
 	if !co.Articles.restricted(co.Form, internal) {
 		switch {
@@ -555,6 +556,7 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 	}
 	toID := c.signer(p.To, "transferee")
 	c.companySigner(co)
+	c.notSelf(co, p.To, "transferee")
 	switch {
 	case p.From == p.To:
 		c.violate(ruleFormat, "", CodeInvalid, "transferor and transferee are the same")
@@ -592,7 +594,11 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 	if p.Terms.Quantity > 0 {
 		// Lock-ups bind the holder's own transfers; lots moved by a court keep their tags and
 		// issue time, so a pre-IPO lock continues with the buyer.
-		m = c.planMove(co, from, p.Terms.Quantity, moveOpts{skipLocks: court})
+		opts := moveOpts{skipLocks: court}
+		if court && p.Terms.Quantity <= from.Quantity { // a judicial sale reaches pledged equity, unpledged first
+			opts.fromPledge = p.Terms.Quantity - min(p.Terms.Quantity, from.Quantity-from.Pledged)
+		}
+		m = c.planMove(co, from, p.Terms.Quantity, opts)
 	}
 	if m != nil && toID != nil {
 		c.checkCap(co, c.receive(m, p.To, toID, true))
@@ -605,6 +611,10 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 	}
 	co.LastQuantity, co.LastPrice = p.Terms.Quantity, p.Terms.Consideration
 	c.applyMove(m, toID, p.CertificateNo)
+	pledges := ""
+	if m.pledged > 0 {
+		pledges = strings.Join(c.realisePledges(co.USCC, p.From, m.pledged), ",")
+	}
 	courtCase := ""
 	if n != nil {
 		courtCase = n.CaseNumber
@@ -638,6 +648,6 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 		"from_commitment", from.Commitment.String(), "to_commitment", toID.Commitment.String(),
 		"quantity", itoa(p.Terms.Quantity), "consideration", itoa(p.Terms.Consideration),
 		"price", unitPrice(p.Terms.Consideration, p.Terms.Quantity),
-		"notice", noticeID, "court_case", courtCase, "unpaid", unpaid,
+		"notice", noticeID, "court_case", courtCase, "unpaid", unpaid, "pledges_realised", pledges,
 		"registration_due", regDue, "publicity_due", pubDue)
 }

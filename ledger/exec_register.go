@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -130,16 +131,17 @@ func (c *execCtx) lotLock(co *Company, l *Lot) (string, time.Time) {
 
 // move is a planned change of equity from one holding to another.
 type move struct {
-	co       *Company
-	from     *Holding
-	to       *Holding
-	toNew    bool // the receiving holding becomes positive
-	qty      uint64
-	parts    []Lot // portions leaving the source, before relabelling
-	remain   []Lot // the source's lots afterwards
-	unpaid   uint64
-	sub, pay uint64
-	pledged  uint64 // pledged quantity consumed
+	co         *Company
+	from       *Holding
+	to         *Holding
+	toNew      bool // the receiving holding becomes positive
+	qty        uint64
+	parts      []Lot // portions leaving the source, before relabelling
+	remain     []Lot // the source's lots afterwards
+	unpaid     uint64
+	sub, pay   uint64
+	pledged    uint64 // pledged quantity leaving the source
+	keepPledge bool   // the pledges travel with the equity (succession) rather than end
 }
 
 type moveOpts struct {
@@ -283,6 +285,9 @@ func (c *execCtx) applyMove(m *move, toID *Identity, certNo string) {
 	c.saveHolding(from)
 
 	to := m.to
+	if m.keepPledge {
+		to.Pledged += m.pledged
+	}
 	if m.toNew {
 		to.AcquiredAt, to.LostAt = c.now, time.Time{}
 		to.Commitment = toID.Commitment
@@ -346,6 +351,14 @@ func (c *execCtx) leave(co *Company, h *Holding) {
 }
 
 func (c *execCtx) saveHolding(h *Holding) { c.save(kHolding(h.USCC, h.Holder), h) }
+
+// notSelf refuses the company itself as the one who would acquire or hold its own equity:
+// buy-backs (CL2023 Arts. 89, 162) are not a transaction of this ledger.
+func (c *execCtx) notSelf(co *Company, a keys.Address, what string) {
+	if a == co.Address {
+		c.violate(ruleFormat, "", CodeInvalid, "the %s is the company itself; a company does not acquire its own equity on this register", what)
+	}
+}
 
 // personQuantity is what the person behind commitment cm holds in a company over all of the
 // person's addresses.
@@ -494,6 +507,7 @@ func (c *execCtx) issueCapital(p *IssueCapital) {
 	}
 	c.companySigner(co)
 	id := c.signer(p.Holder, "subscriber")
+	c.notSelf(co, p.Holder, "subscriber")
 	switch {
 	case p.Quantity == 0 || p.Subscribed == 0:
 		c.violate(ruleFormat, "", CodeInvalid, "quantity and subscribed amount must be positive")
@@ -523,6 +537,9 @@ func (c *execCtx) issueCapital(p *IssueCapital) {
 	}
 	if p.Tags&TagPromoter != 0 && !contains(co.Promoters, p.Holder) {
 		c.lawAt(RuleJSC1, co.EstablishedOn, CodeInvalid, "%s is not a promoter of %s", p.Holder, co.USCC)
+	}
+	if co.Quantity+p.Quantity > MaxAmount { // both are at most MaxAmount: no wrap
+		c.violate(ruleCapital, "", CodeInvalid, "the company's shares would exceed %d", uint64(MaxAmount))
 	}
 	if co.Subscribed+p.Subscribed > co.Articles.RegisteredCapital {
 		c.violate(ruleCapital, "CL2023 Arts. 47, 96", CodeRule, "subscriptions would reach %d fen, above the registered capital of %d fen in the articles", co.Subscribed+p.Subscribed, co.Articles.RegisteredCapital)
@@ -644,13 +661,14 @@ func (c *execCtx) pledge(p *Pledge) {
 		return
 	}
 	c.signer(p.Holder, "pledgor")
-	c.signer(p.Pledgee, "pledgee")
+	pledgee := c.signer(p.Pledgee, "pledgee")
 	c.companySigner(co)
+	c.notSelf(co, p.Pledgee, "pledgee")
 	h := c.holding(co.USCC, p.Holder)
 	switch {
 	case p.Quantity == 0:
 		c.violate(ruleFormat, "", CodeInvalid, "quantity must be positive")
-	case p.Holder == p.Pledgee:
+	case p.Holder == p.Pledgee || (h != nil && pledgee != nil && pledgee.Commitment == h.Commitment):
 		c.violate(ruleFormat, "", CodeInvalid, "a holder cannot pledge to itself")
 	case h == nil || p.Quantity > h.Quantity-h.Pledged:
 		c.violate(ruleBalance, "", CodeInsufficient, "%s does not hold %d unpledged", p.Holder, p.Quantity)
@@ -667,8 +685,59 @@ func (c *execCtx) pledge(p *Pledge) {
 	r := &PledgeRecord{ID: c.p.ID, USCC: co.USCC, Holder: p.Holder, Pledgee: p.Pledgee, Quantity: p.Quantity,
 		ContractHash: p.ContractHash, At: c.now, Status: PledgeActive}
 	c.save(kPledge(r.ID), r)
+	c.st.set(kPledgeIdx(r), nil)
 	c.emit(TypePledge.String(), "company", co.USCC, "holder", p.Holder.String(), "pledgee", p.Pledgee.String(),
 		"quantity", itoa(p.Quantity), "pledge", r.ID.String())
+}
+
+// activePledges returns the holder's active pledges in a company in registration order.
+func (c *execCtx) activePledges(uscc string, holder keys.Address) []*PledgeRecord {
+	var out []*PledgeRecord
+	prefix := key(pPledgeIdx, []byte(uscc), holder[:])
+	_ = c.st.iterate(prefix, func(k, _ []byte) error {
+		var id Hash
+		copy(id[:], k[len(k)-len(id):])
+		var r PledgeRecord
+		if !c.load(kPledge(id), &r) {
+			panic(fmt.Errorf("ledger: pledge index names a missing pledge %s", id))
+		}
+		out = append(out, &r)
+		return nil
+	})
+	return out
+}
+
+// realisePledges ends qty of the holder's pledged equity, sold by a court: the pledges are
+// consumed in registration order (a judicial sale clears them; the pledgees are paid from the
+// proceeds in their order off the ledger). It returns the ids of the pledges it touched.
+func (c *execCtx) realisePledges(uscc string, holder keys.Address, qty uint64) []string {
+	var ids []string
+	for _, r := range c.activePledges(uscc, holder) {
+		if qty == 0 {
+			break
+		}
+		take := min(qty, r.Quantity)
+		qty -= take
+		r.Quantity -= take
+		if r.Quantity == 0 {
+			r.Status = PledgeEnforced
+			c.st.del(kPledgeIdx(r))
+		}
+		c.save(kPledge(r.ID), r)
+		ids = append(ids, r.ID.String())
+	}
+	return ids
+}
+
+// movePledges re-points the holder's active pledges to the heir: the pledge follows the equity
+// it burdens.
+func (c *execCtx) movePledges(uscc string, from, to keys.Address) {
+	for _, r := range c.activePledges(uscc, from) {
+		c.st.del(kPledgeIdx(r))
+		r.Holder = to
+		c.save(kPledge(r.ID), r)
+		c.st.set(kPledgeIdx(r), nil)
+	}
 }
 
 func (c *execCtx) loadPledge(id Hash) *PledgeRecord {
@@ -697,6 +766,7 @@ func (c *execCtx) pledgeRelease(p *PledgeRelease) {
 	c.saveHolding(h)
 	r.Status = PledgeReleased
 	c.save(kPledge(r.ID), r)
+	c.st.del(kPledgeIdx(r))
 	c.emit(TypePledgeRelease.String(), "company", r.USCC, "holder", r.Holder.String(), "pledgee", r.Pledgee.String(),
 		"quantity", itoa(r.Quantity), "pledge", r.ID.String())
 }
@@ -713,6 +783,7 @@ func (c *execCtx) pledgeEnforce(p *PledgeEnforce) {
 	c.signer(r.Pledgee, "pledgee")
 	buyer := c.signer(p.Buyer, "buyer")
 	c.companySigner(co)
+	c.notSelf(co, p.Buyer, "buyer")
 	if co.Form == LLC {
 		c.law(RuleLLC6, CodeRule, "LLC equity under pledge is realised through court enforcement, which preserves the other shareholders' pre-emption")
 		return
@@ -740,6 +811,7 @@ func (c *execCtx) pledgeEnforce(p *PledgeEnforce) {
 	c.applyMove(m, buyer, p.CertificateNo)
 	r.Status = PledgeEnforced
 	c.save(kPledge(r.ID), r)
+	c.st.del(kPledgeIdx(r))
 	c.emit(TypePledgeEnforce.String(), "company", co.USCC, "from", r.Holder.String(), "to", p.Buyer.String(),
 		"from_commitment", from.Commitment.String(), "to_commitment", buyer.Commitment.String(),
 		"pledgee", r.Pledgee.String(), "quantity", itoa(r.Quantity), "consideration", itoa(p.Consideration),
@@ -753,6 +825,7 @@ func (c *execCtx) succession(p *Succession) {
 	}
 	heir := c.signer(p.Heir, "heir")
 	c.companySigner(co)
+	c.notSelf(co, p.Heir, "heir")
 	dec := c.identity(p.Deceased)
 	switch {
 	case dec == nil:
@@ -775,14 +848,28 @@ func (c *execCtx) succession(p *Succession) {
 	}
 	c.checkFrozen(co, p.Deceased, keys.Address{})
 	c.checkClosure(co)
-	m := c.planMove(co, from, p.Quantity, moveOpts{skipLocks: true})
+	// The pledges pass with the equity. An heir of part takes unpledged equity only: a pledge
+	// is not split between heirs on the register.
+	opts := moveOpts{skipLocks: true}
+	switch {
+	case from.Pledged == 0:
+	case p.Quantity == from.Quantity:
+		opts.fromPledge = from.Pledged
+	case p.Quantity > from.Quantity-from.Pledged:
+		c.law(RuleLLC7, CodeRule, "%d of the deceased's %d is pledged: one heir takes the whole holding with its pledges, or the pledges are released first; a pledge is not split", from.Pledged, from.Quantity)
+	}
+	m := c.planMove(co, from, p.Quantity, opts)
 	if m != nil && heir != nil {
+		m.keepPledge = true
 		c.checkCap(co, c.receive(m, p.Heir, heir, false))
 	}
 	if !c.proceed() {
 		return
 	}
 	c.applyMove(m, heir, p.CertificateNo)
+	if m.pledged > 0 {
+		c.movePledges(co.USCC, p.Deceased, p.Heir)
+	}
 	c.emit(TypeSuccession.String(), "company", co.USCC, "from", p.Deceased.String(), "to", p.Heir.String(),
 		"from_commitment", from.Commitment.String(), "to_commitment", heir.Commitment.String(),
 		"quantity", itoa(p.Quantity), "certificate_hash", p.CertificateHash.String())

@@ -24,6 +24,7 @@ const (
 	pFreeze     = 'f' // f|id                        → FreezeOrder
 	pFreezeIdx  = 'F' // F|uscc|addr|id              → ""            (active freezes; zero addr = company)
 	pPledge     = 'p' // p|id                        → PledgeRecord
+	pPledgeIdx  = 'P' // P|uscc|holder|time|id       → ""            (active pledges, by registration)
 	pOffice     = 'd' // d|uscc|commitment           → officeRecord  (one person's terms)
 	pOpen       = 'q' // q|uscc|addr                 → id of the holder's open transfer notice
 	pTally      = 'y' // y|uscc|commitment|year      → tally         (one person's year in a JSC)
@@ -78,7 +79,10 @@ func kFreeze(id Hash) []byte                   { return key(pFreeze, id[:]) }
 func kFreezeIdx(uscc string, a keys.Address, id Hash) []byte {
 	return key(pFreezeIdx, []byte(uscc), a[:], id[:])
 }
-func kPledge(id Hash) []byte             { return key(pPledge, id[:]) }
+func kPledge(id Hash) []byte { return key(pPledge, id[:]) }
+func kPledgeIdx(r *PledgeRecord) []byte {
+	return key(pPledgeIdx, []byte(r.USCC), r.Holder[:], be64(r.At.Unix()), r.ID[:])
+}
 func kOffice(uscc string, c Hash) []byte { return key(pOffice, []byte(uscc), c[:]) }
 func kTally(uscc string, c Hash, year int) []byte {
 	return key(pTally, []byte(uscc), c[:], be32(uint32(year)))
