@@ -168,6 +168,32 @@ func TestRevokedAndExpiredIdentitiesCannotSign(t *testing.T) {
 	refused(t, c, forged, "TX-SIGNER", ledger.CodeUnauthorized)
 }
 
+// A certificate hold suspends an identity until the CA releases it; no other revocation is
+// released.
+func TestHoldAndRelease(t *testing.T) {
+	c := newChain(t)
+	ps := parties(t, c, 3)
+	co := llc(t, c, nil, ps, 500, 500, 500)
+	release := func(p *partyT) *ledger.Tx { return c.Tx(&ledger.IdentityRelease{Address: p.Addr}, c.Attester) }
+	refused(t, c, release(ps[0]), "TX-IDENTITY", ledger.CodeInvalid) // not on hold
+
+	wantOK(t, submit(t, c, c.Tx(&ledger.IdentityRevoke{Address: ps[0].Addr, Reason: ledger.RevokeHold}, c.Attester)))
+	refused(t, c, c.TransferTx(co, ps[0], ps[1], keys.Address{}, terms(10, 1), ledger.Hash{}, 0), "TX-IDENTITY", ledger.CodeIdentity)
+	refused(t, c, c.Tx(&ledger.IdentityRelease{Address: ps[0].Addr}, c.Regulator), "TX-SIGNER", ledger.CodeUnauthorized)
+	wantOK(t, submit(t, c, release(ps[0])))
+	wantOK(t, submit(t, c, c.TransferTx(co, ps[0], ps[1], keys.Address{}, terms(10, 1), ledger.Hash{}, 0)))
+	refused(t, c, release(ps[0]), "TX-IDENTITY", ledger.CodeInvalid) // released already
+
+	wantOK(t, submit(t, c, c.Tx(&ledger.IdentityRevoke{Address: ps[2].Addr, Reason: ledger.RevokeKeyCompromise}, c.Attester)))
+	refused(t, c, release(ps[2]), "TX-IDENTITY", ledger.CodeInvalid)
+	if _, err := ledger.ParseRevokeReason("hold"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.ParseRevokeReason("nonsense"); err == nil {
+		t.Fatal("unknown reason parsed")
+	}
+}
+
 // Quantities that would pass the codec's bound in sum are refused, not wrapped.
 func TestIssueCannotOverflow(t *testing.T) {
 	c := newChain(t)

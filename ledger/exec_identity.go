@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"time"
+
 	"github.com/regledger/regledger/keys"
 )
 
@@ -73,4 +75,22 @@ func (c *execCtx) identityRevoke(p *IdentityRevoke) {
 	c.save(kIdentity(p.Address), id)
 	c.emit(TypeIdentityRevoke.String(), "address", p.Address.String(), "commitment", id.Commitment.String(),
 		"reason", p.Reason.String(), "attester", by.String())
+}
+
+func (c *execCtx) identityRelease(p *IdentityRelease) {
+	by, _ := c.roleSigner(RoleAttester, "CA attester")
+	id := c.identity(p.Address)
+	switch {
+	case id == nil:
+		c.violate(ruleIdent, "", CodeNotFound, "no identity %s", p.Address)
+		return
+	case !id.Revoked() || id.RevokeReason != RevokeHold:
+		c.violate(ruleIdent, "", CodeInvalid, "identity %s is not on hold; only a hold can be released", p.Address)
+	}
+	if !c.proceed() {
+		return
+	}
+	id.RevokedAt, id.RevokeReason = time.Time{}, 0
+	c.save(kIdentity(p.Address), id)
+	c.emit(TypeIdentityRelease.String(), "address", p.Address.String(), "commitment", id.Commitment.String(), "attester", by.String())
 }

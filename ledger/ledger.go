@@ -377,6 +377,8 @@ func (c *execCtx) exec(p Payload) {
 		c.identityAttest(x)
 	case *IdentityRevoke:
 		c.identityRevoke(x)
+	case *IdentityRelease:
+		c.identityRelease(x)
 	case *RegisterCompany:
 		c.registerCompany(x)
 	case *AmendArticles:

@@ -83,8 +83,17 @@ func (p *IdentityRevoke) encode(e *encoder) {
 }
 func (p *IdentityRevoke) decode(d *decoder) {
 	p.Address = d.addr()
-	p.Reason = RevokeReason(d.enum(1, 6, "revoke reason"))
+	p.Reason = RevokeReason(d.enum(1, uint8(RevokeHold), "revoke reason"))
 }
+
+// IdentityRelease lifts a certificate hold: the identity can sign again from this block on.
+type IdentityRelease struct {
+	Address keys.Address `json:"address"`
+}
+
+func (*IdentityRelease) Type() TxType        { return TypeIdentityRelease }
+func (p *IdentityRelease) encode(e *encoder) { e.addr(p.Address) }
+func (p *IdentityRelease) decode(d *decoder) { p.Address = d.addr() }
 
 // RegisterCompany registers a company under its organisation identity, which signs it and
 // every later company act. Promoters are listed for a JSC (CL2023 Art. 92).

@@ -36,7 +36,7 @@ func RequiredSigners(r Reader, p Payload) ([]Signer, error) {
 		return append(first, c), nil
 	}
 	switch x := p.(type) {
-	case *IdentityAttest, *IdentityRevoke, *CourtNotice, *Freeze, *Unfreeze, *CalendarSet:
+	case *IdentityAttest, *IdentityRevoke, *IdentityRelease, *CourtNotice, *Freeze, *Unfreeze, *CalendarSet:
 		return nil, ErrRoleSigned
 	case *RegisterCompany:
 		return []Signer{{x.Address, "company"}}, nil

@@ -197,6 +197,7 @@ func FuzzDecodeTx(f *testing.F) {
 		f.Add(att.Encode())
 		f.Add(c.IssueTx(co, p, 100, ledger.TagPromoter).Encode())
 		f.Add(c.Tx(&ledger.CalendarSet{Year: 2025, Holidays: []ledger.Date{20250101}}, c.Regulator).Encode())
+		f.Add(c.Tx(&ledger.IdentityRelease{Address: p.Addr}, c.Attester).Encode())
 		f.Add(c.Tx(&ledger.RegisterCompany{USCC: co.USCC, Form: ledger.JSC, EstablishedOn: 20240801,
 			Articles: ledgertest.DefaultArticles(1), Promoters: []keys.Address{p.Addr}}, p.Key).Encode())
 	}

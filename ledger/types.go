@@ -33,6 +33,7 @@ const (
 	TypeMeeting           TxType = 20 // company
 	TypeRecordDate        TxType = 21 // company
 	TypeCalendar          TxType = 22 // regulator
+	TypeIdentityRelease   TxType = 23 // CA attester
 )
 
 var typeNames = map[TxType]string{
@@ -58,6 +59,7 @@ var typeNames = map[TxType]string{
 	TypeMeeting:           "company.meeting",
 	TypeRecordDate:        "company.record_date",
 	TypeCalendar:          "calendar.set",
+	TypeIdentityRelease:   "identity.release",
 }
 
 func (t TxType) String() string {
@@ -136,6 +138,8 @@ func newPayload(t TxType) Payload {
 		return &RecordDate{}
 	case TypeCalendar:
 		return &CalendarSet{}
+	case TypeIdentityRelease:
+		return &IdentityRelease{}
 	}
 	return nil
 }
@@ -196,17 +200,29 @@ func (k *SubjectKind) UnmarshalJSON(b []byte) error {
 // RevokeReason says why an identity was revoked.
 type RevokeReason uint8
 
-// Revocation reasons.
+// Revocation reasons. A hold suspends the identity until the CA releases it (IdentityRelease);
+// every other reason is final.
 const (
-	RevokeKeyCompromise RevokeReason = 1
-	RevokeKYCWithdrawn  RevokeReason = 2
-	RevokeDeath         RevokeReason = 3
-	RevokeDissolution   RevokeReason = 4
-	RevokeSuperseded    RevokeReason = 5
-	RevokeOther         RevokeReason = 6
+	RevokeKeyCompromise      RevokeReason = 1
+	RevokeKYCWithdrawn       RevokeReason = 2
+	RevokeDeath              RevokeReason = 3
+	RevokeDissolution        RevokeReason = 4
+	RevokeSuperseded         RevokeReason = 5
+	RevokeOther              RevokeReason = 6
+	RevokeAffiliationChanged RevokeReason = 7
+	RevokeCessation          RevokeReason = 8 // cessation of operation
+	RevokeHold               RevokeReason = 9 // certificate hold
 )
 
-var revokeReasonNames = []string{"", "key_compromise", "kyc_withdrawn", "death", "dissolution", "superseded", "other"}
+var revokeReasonNames = []string{"", "key_compromise", "kyc_withdrawn", "death", "dissolution", "superseded", "other",
+	"affiliation_changed", "cessation_of_operation", "hold"}
+
+// ParseRevokeReason parses a reason name such as "key_compromise".
+func ParseRevokeReason(s string) (RevokeReason, error) {
+	var r RevokeReason
+	err := enumUnJSON([]byte(`"`+s+`"`), &r, revokeReasonNames, "revoke reason")
+	return r, err
+}
 
 func (r RevokeReason) String() string               { return enumString(r, revokeReasonNames) }
 func (r RevokeReason) MarshalJSON() ([]byte, error) { return enumJSON(r, revokeReasonNames) }
