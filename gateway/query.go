@@ -145,9 +145,20 @@ func (s *Server) getNotice(c echo.Context) error {
 	if err != nil {
 		return badRequest("a notice id is 64 hex digits", err)
 	}
-	n, err := ledger.ReadNotice(s.node.History(), id)
+	st := s.node.History()
+	n, err := ledger.ReadNotice(st, id)
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, n)
+	alloc, err := ledger.NoticeAllocation(st, n)
+	if err != nil {
+		return err
+	}
+	if alloc == nil {
+		alloc = []ledger.Allocation{}
+	}
+	return writeJSON(c, http.StatusOK, struct {
+		*ledger.Notice
+		Allocation []ledger.Allocation `json:"allocation"`
+	}{n, alloc})
 }

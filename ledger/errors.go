@@ -13,6 +13,9 @@ var (
 	// ErrNotFound is returned by a Store for a key it does not hold, and by queries for an
 	// unknown company, identity, notice or height.
 	ErrNotFound = errors.New("ledger: not found")
+	// ErrStateFormat is returned when a store holds state written in another encoding than
+	// StateFormat: it must be rebuilt from a fresh home (there is no migration yet).
+	ErrStateFormat = errors.New("ledger: state written in another format")
 	// ErrRejected wraps a Result whose transaction was refused; use errors.As with *RejectedError.
 	ErrRejected = errors.New("ledger: transaction rejected")
 	// ErrHeight is returned when a block or commit does not follow the last committed height, or

@@ -292,7 +292,7 @@ func (c *execCtx) officeAppointment(p *OfficeAppointment) {
 	if !c.proceed() {
 		return
 	}
-	rec.Terms = append(rec.Terms, OfficeTerm{Role: p.Role, Start: p.TermStart, End: p.TermEnd})
+	rec.Terms = append(rec.Terms, OfficeTerm{Role: p.Role, Start: p.TermStart, End: p.TermEnd, RecordedOn: c.today()})
 	c.save(kOffice(co.USCC, cm), &rec)
 	c.emit(TypeOfficeAppointment.String(), "company", co.USCC, "person", p.Person.String(),
 		"commitment", commitmentOf(id), "role", p.Role.String(), "term_start", p.TermStart.String(), "term_end", p.TermEnd.String())
@@ -308,8 +308,9 @@ func (c *execCtx) officeDeparture(p *OfficeDeparture) {
 		return
 	}
 	c.companySigner(co)
-	id := c.party(p.Person, "office holder")
+	id := c.identity(p.Person) // a departure is recorded even when the person's key was revoked
 	if id == nil {
+		c.violate(ruleIdent, "", CodeNotFound, "no identity %s", p.Person)
 		return
 	}
 	var rec officeRecord

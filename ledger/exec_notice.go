@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,26 +47,65 @@ func (t Terms) String() string {
 	return fmt.Sprintf("quantity %d, price %d fen, %s, payment within %d days", t.Quantity, t.Consideration, t.PaymentMethod, t.PaymentDays)
 }
 
-// recipients lists every address with a positive holding whose holder is not the person
-// except (an identity commitment: a transferor's other keys are the transferor, not other
-// shareholders), with the contribution that sets a pro-rata share.
+// recipients lists the other shareholders of a notice: one entry per person (identity
+// commitment) with a positive holding, other than the person except, with the person's first
+// address in key order and the contribution, over all of the person's addresses, that sets a
+// pro-rata share.
 func (c *execCtx) recipients(co *Company, except Hash) []Recipient {
 	var out []Recipient
+	at := map[Hash]int{} // position in out; out's order is the key order of first addresses
 	prefix := kHoldings(co.USCC)
 	_ = c.st.iterate(prefix, func(k, v []byte) error {
 		var h Holding
 		if err := decodeRecord(v, &h); err != nil {
 			panic(fmt.Errorf("ledger: corrupt holding: %w", err))
 		}
-		var a keys.Address
-		copy(a[:], k[len(prefix):])
 		if h.Quantity == 0 || h.Commitment == except {
 			return nil
 		}
+		if i, ok := at[h.Commitment]; ok {
+			out[i].Basis = satAdd(out[i].Basis, contribution(co, &h))
+			return nil
+		}
+		var a keys.Address
+		copy(a[:], k[len(prefix):])
+		at[h.Commitment] = len(out)
 		out = append(out, Recipient{Address: a, Commitment: h.Commitment, Basis: contribution(co, &h)})
 		return nil
 	})
 	return out
+}
+
+// personContribution is the contribution of the person behind cm over all of their addresses.
+func (c *execCtx) personContribution(co *Company, cm Hash) uint64 {
+	var total uint64
+	c.personHoldings(co.USCC, cm, func(h *Holding) { total = satAdd(total, contribution(co, h)) })
+	return total
+}
+
+// recipientOf returns the notice's entry for the person behind address a, or nil.
+func (c *execCtx) recipientOf(n *Notice, a keys.Address) *Recipient {
+	id := c.identity(a)
+	if id == nil {
+		return nil
+	}
+	for i := range n.Recipients {
+		if n.Recipients[i].Commitment == id.Commitment {
+			return &n.Recipients[i]
+		}
+	}
+	return nil
+}
+
+// transfereeStatus reports whether the transferee behind to is already a shareholder (internal) and
+// whether it is the transferor's own person (a move between one's own keys, which no transfer
+// rule restricts).
+func (c *execCtx) transfereeStatus(co *Company, from Hash, to keys.Address) (internal, same bool) {
+	id := c.identity(to)
+	if id == nil {
+		return false, false
+	}
+	return c.personQuantity(co.USCC, id.Commitment) > 0, id.Commitment == from
 }
 
 // contribution is the holding's contribution on the articles' pro-rata basis.
@@ -82,12 +122,16 @@ func (c *execCtx) transferNotice(p *TransferNotice) {
 		return
 	}
 	c.signer(p.Transferor, "transferor")
-	toH := c.holding(co.USCC, p.Transferee)
-	internal := toH != nil && toH.Quantity > 0
+	from := c.holding(co.USCC, p.Transferor)
+	var fromC Hash
+	if from != nil {
+		fromC = from.Commitment
+	}
+	internal, same := c.transfereeStatus(co, fromC, p.Transferee)
 	rule := noticeRule(co, internal)
 	c.checkTerms(rule, p.Terms)
-	if p.Transferee.IsZero() || p.Transferee == p.Transferor {
-		c.violate(ruleFormat, "", CodeInvalid, "the notice must name a proposed transferee other than the transferor")
+	if p.Transferee.IsZero() || p.Transferee == p.Transferor || same {
+		c.violate(ruleFormat, "", CodeInvalid, "the notice must name a proposed transferee other than the transferor; a move between one's own keys needs no notice")
 	} else {
 		c.party(p.Transferee, "proposed transferee")
 		c.notSelf(co, p.Transferee, "proposed transferee")
@@ -102,7 +146,6 @@ func (c *execCtx) transferNotice(p *TransferNotice) {
 			c.law(RuleLLC5, CodeInvalid, "the articles waive pre-emption and consent; no notice is needed")
 		}
 	}
-	from := c.holding(co.USCC, p.Transferor)
 	if from == nil || p.Terms.Quantity > from.Quantity {
 		c.violate(ruleBalance, "", CodeInsufficient, "%s does not hold %d in %s", p.Transferor, p.Terms.Quantity, co.USCC)
 	}
@@ -162,16 +205,16 @@ func (c *execCtx) noticeReply(p *NoticeReply) {
 		return
 	}
 	c.signer(p.From, "shareholder")
-	r := n.recipient(p.From)
+	r := c.recipientOf(n, p.From)
 	if r == nil {
-		c.violate("TX-SIGNER", "", CodeUnauthorized, "%s was not a shareholder notified of notice %s", p.From, n.ID)
+		c.violate("TX-SIGNER", "", CodeUnauthorized, "%s is not a key of a shareholder notified of notice %s", p.From, n.ID)
 		return
 	}
 	if !c.noticeOpen(n) {
 		return
 	}
-	if h := c.holding(n.USCC, p.From); h == nil || h.Quantity == 0 {
-		c.law(n.Rule, CodeRule, "%s no longer holds equity in %s and has no say on notice %s", p.From, n.USCC, n.ID)
+	if c.personQuantity(n.USCC, r.Commitment) == 0 {
+		c.law(n.Rule, CodeRule, "the shareholder behind %s no longer holds equity in %s and has no say on notice %s", p.From, n.USCC, n.ID)
 	}
 	if !c.now.Before(n.Deadline) {
 		c.law(n.Rule, CodeRule, "the reply window closed at %s; silence counts as %s", formatTime(n.Deadline), silenceMeaning(n))
@@ -193,7 +236,7 @@ func (c *execCtx) noticeReply(p *NoticeReply) {
 		c.violate(ruleFormat, "", CodeInvalid, "only an exercise states terms")
 	}
 	if r.Reply == ReplyExercise || r.Reply == ReplyWaive {
-		c.violate(ruleState, "", CodeInvalid, "%s already replied %s to notice %s", p.From, r.Reply, n.ID)
+		c.violate(ruleState, "", CodeInvalid, "the shareholder behind %s already replied %s to notice %s", p.From, r.Reply, n.ID)
 	}
 	if !c.proceed() {
 		return
@@ -354,7 +397,8 @@ func cmpDesc(a, b uint64) int {
 
 // Allocate returns each exerciser's share of the notice terms t under the pro-rata rule the
 // ledger enforces (see allocate), in the order given: quantity and consideration, with the
-// notice's payment method and term.
+// notice's payment method and term. The Basis of each exerciser must be its contribution at the
+// time of transfer; NoticeAllocation works that out from the state.
 func Allocate(t Terms, exercisers []Recipient) []Terms {
 	ex := make([]*Recipient, len(exercisers))
 	for i := range exercisers {
@@ -365,6 +409,60 @@ func Allocate(t Terms, exercisers []Recipient) []Terms {
 		out[i] = Terms{Quantity: a.qty, Consideration: a.consider, PaymentMethod: t.PaymentMethod, PaymentDays: t.PaymentDays}
 	}
 	return out
+}
+
+// Allocation is an exerciser's part of a notice: the terms of the transfer that executes it.
+type Allocation struct {
+	Address    keys.Address `json:"address"` // the exerciser's first address; any key of theirs may take it
+	Commitment Hash         `json:"commitment"`
+	Terms      Terms        `json:"terms"`
+	Executed   bool         `json:"executed"`
+}
+
+// NoticeAllocation returns the pro-rata allocation the ledger would enforce for a transfer
+// executing notice n if it committed on the state r: contributions as of r until the first
+// execution fixes them, exercisers who hold nothing left out (see fixAllocation).
+func NoticeAllocation(r Reader, n *Notice) ([]Allocation, error) {
+	co, err := ReadCompany(r, n.USCC)
+	if err != nil {
+		return nil, err
+	}
+	var ex []*Recipient
+	for i := range n.Recipients {
+		rc := n.Recipients[i] // a copy: n is the caller's
+		if rc.Reply != ReplyExercise || rc.Lapsed {
+			continue
+		}
+		if !n.Fixed {
+			var qty, basis uint64
+			err := r.Iterate(key(pCommitment, rc.Commitment[:]), func(k, _ []byte) error {
+				var a keys.Address
+				copy(a[:], k[1+len(rc.Commitment):])
+				h, err := ReadHolding(r, n.USCC, a)
+				if errors.Is(err, ErrNotFound) {
+					return nil
+				} else if err != nil {
+					return err
+				}
+				qty, basis = satAdd(qty, h.Quantity), satAdd(basis, contribution(co, h))
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			if qty == 0 {
+				continue
+			}
+			rc.Basis = basis
+		}
+		ex = append(ex, &rc)
+	}
+	out := make([]Allocation, 0, len(ex))
+	for _, a := range allocate(n.Terms, ex) {
+		out = append(out, Allocation{Address: a.rec.Address, Commitment: a.rec.Commitment, Executed: a.rec.Executed,
+			Terms: Terms{Quantity: a.qty, Consideration: a.consider, PaymentMethod: n.Terms.PaymentMethod, PaymentDays: n.Terms.PaymentDays}})
+	}
+	return out, nil
 }
 
 // exercisers returns the recipients whose exercise of pre-emption is live.
@@ -387,12 +485,11 @@ func (c *execCtx) fixAllocation(co *Company, n *Notice) {
 		return
 	}
 	for _, r := range n.exercisers() {
-		h := c.holding(co.USCC, r.Address)
-		if h == nil || h.Quantity == 0 {
+		if c.personQuantity(co.USCC, r.Commitment) == 0 {
 			r.Lapsed = true
 			continue
 		}
-		r.Basis = contribution(co, h)
+		r.Basis = c.personContribution(co, r.Commitment)
 	}
 	n.Fixed = true
 }
@@ -409,38 +506,26 @@ func (n *Notice) settledNotice() bool {
 	return true
 }
 
-// heads counts the persons among the recipients and, of those, the ones who consented: a person
-// consents when an address of theirs replied consent or waive and none objected. Consent is
-// counted by head (CL2018 Art. 71 ¶2), not by address or contribution.
-func (n *Notice) heads() (persons, consenting int) {
-	type vote struct{ yes, no bool }
-	var order []Hash
-	votes := map[Hash]*vote{}
+// heads counts the other shareholders who still hold equity in the company and, of those, the
+// ones who consented (replied consent or waive). Each recipient is one person, so consent is
+// counted by head (CL2018 Art. 71 ¶2), not by address or contribution; a recipient who has sold
+// out since the notice is no longer another shareholder.
+func (c *execCtx) heads(n *Notice) (persons, consenting int) {
 	for _, r := range n.Recipients {
-		v, ok := votes[r.Commitment]
-		if !ok {
-			v = &vote{}
-			votes[r.Commitment] = v
-			order = append(order, r.Commitment)
+		if c.personQuantity(n.USCC, r.Commitment) == 0 {
+			continue
 		}
-		switch r.Reply {
-		case ReplyConsent, ReplyWaive:
-			v.yes = true
-		case ReplyObject:
-			v.no = true
-		}
-	}
-	for _, cm := range order {
-		if v := votes[cm]; v.yes && !v.no {
+		persons++
+		if r.Reply == ReplyConsent || r.Reply == ReplyWaive {
 			consenting++
 		}
 	}
-	return len(order), consenting
+	return persons, consenting
 }
 
 // checkExecution checks a transfer that executes a transfer or court notice and returns the
 // exerciser whose allocation it executes, if any.
-func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer) *Recipient {
+func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer, toID *Identity) *Recipient {
 	if n.USCC != co.USCC || n.Holder != p.From {
 		c.law(n.Rule, CodeInvalid, "notice %s is not a notice of this transferor's equity in %s", n.ID, co.USCC)
 		return nil
@@ -470,7 +555,7 @@ func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer) *Rec
 	}
 	if exercisers := n.exercisers(); len(exercisers) > 0 {
 		for _, a := range allocate(n.Terms, exercisers) {
-			if a.rec.Address != p.To {
+			if toID == nil || a.rec.Commitment != toID.Commitment {
 				continue
 			}
 			want := Terms{Quantity: a.qty, Consideration: a.consider, PaymentMethod: n.Terms.PaymentMethod, PaymentDays: n.Terms.PaymentDays}
@@ -495,7 +580,7 @@ func (c *execCtx) checkExecution(co *Company, n *Notice, p *EquityTransfer) *Rec
 	if n.Kind == NoticeTransfer && p.To != n.Transferee {
 		c.law(n.Rule, CodeRule, "notice %s proposed %s as transferee; a transfer to anyone else needs a new notice", n.ID, n.Transferee)
 	}
-	persons, yes := n.heads()
+	persons, yes := c.heads(n)
 	switch n.Consent {
 	case ConsentMajority:
 		if !closed {
@@ -530,8 +615,16 @@ func (c *execCtx) checkRecipientsCurrent(co *Company, n *Notice) {
 	if h := c.holding(co.USCC, n.Holder); h != nil {
 		holder = h.Commitment
 	}
+	notified := func(cm Hash) bool {
+		for i := range n.Recipients {
+			if n.Recipients[i].Commitment == cm {
+				return true
+			}
+		}
+		return false
+	}
 	for _, r := range c.recipients(co, holder) {
-		if n.recipient(r.Address) == nil {
+		if !notified(r.Commitment) {
 			c.law(n.Rule, CodeRule, "%s became a shareholder after notice %s and was not notified; give a new notice", r.Address, n.ID)
 		}
 	}
@@ -577,12 +670,12 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 	}
 	c.checkFrozen(co, p.From, bypass)
 	c.checkClosure(co)
-	toH := c.holding(co.USCC, p.To)
-	internal := toH != nil && toH.Quantity > 0
+	internal, same := c.transfereeStatus(co, from.Commitment, p.To)
 	var rec *Recipient
 	switch {
 	case n != nil:
-		rec = c.checkExecution(co, n, p)
+		rec = c.checkExecution(co, n, p, toID)
+	case same: // a move between one's own keys: no other shareholder's right is touched
 	case co.Articles.restricted(co.Form, internal):
 		rule := noticeRule(co, internal)
 		c.law(rule, CodeRule, "a transfer to %s needs a transfer notice to the other shareholders first", p.To)
@@ -599,6 +692,9 @@ func (c *execCtx) equityTransfer(p *EquityTransfer) {
 			opts.fromPledge = p.Terms.Quantity - min(p.Terms.Quantity, from.Quantity-from.Pledged)
 		}
 		m = c.planMove(co, from, p.Terms.Quantity, opts)
+		if m != nil {
+			m.compulsory = court
+		}
 	}
 	if m != nil && toID != nil {
 		c.checkCap(co, c.receive(m, p.To, toID, true))

@@ -79,8 +79,9 @@ func (c *execCtx) checkCap(co *Company, delta int) {
 	c.law(rule, CodeRule, "would make %d shareholders, counted by identity; at most %d are allowed", after, m)
 }
 
-// checkFrozen refuses a change to a frozen holding or company. A court's own enforcement may
-// pass a court freeze (bypass = RoleCourt).
+// checkFrozen refuses a change to a frozen holding or company. A court's own enforcement passes
+// the freezes that court ordered (bypass is the court key that gave the notice); no other freeze
+// yields.
 func (c *execCtx) checkFrozen(co *Company, holder keys.Address, bypass keys.Address) {
 	check := func(a keys.Address, what string) {
 		prefix := key(pFreezeIdx, []byte(co.USCC), a[:])
@@ -142,6 +143,7 @@ type move struct {
 	sub, pay   uint64
 	pledged    uint64 // pledged quantity leaving the source
 	keepPledge bool   // the pledges travel with the equity (succession) rather than end
+	compulsory bool   // a court's sale: not the holder's own transfer, so not in its year tally
 }
 
 type moveOpts struct {
@@ -269,7 +271,11 @@ func (c *execCtx) receive(m *move, to keys.Address, toID *Identity, relabel bool
 func (c *execCtx) applyMove(m *move, toID *Identity, certNo string) {
 	co := m.co
 	if co.Form == JSC && m.from.Commitment != toID.Commitment {
-		c.touchTally(co, m.from.Commitment, 0, m.qty)
+		out := m.qty
+		if m.compulsory {
+			out = 0 // still touched, so that the year's base is taken before the holding changes
+		}
+		c.touchTally(co, m.from.Commitment, 0, out)
 		c.touchTally(co, toID.Commitment, m.qty, 0)
 	}
 	from := m.from
@@ -354,25 +360,38 @@ func (c *execCtx) saveHolding(h *Holding) { c.save(kHolding(h.USCC, h.Holder), h
 
 // notSelf refuses the company itself as the one who would acquire or hold its own equity:
 // buy-backs (CL2023 Arts. 89, 162) are not a transaction of this ledger.
+// Any key of the company's own organisation identity counts as the company.
 func (c *execCtx) notSelf(co *Company, a keys.Address, what string) {
-	if a == co.Address {
+	self := a == co.Address
+	if !self {
+		if id, own := c.identity(a), c.identity(co.Address); id != nil && own != nil && id.Commitment == own.Commitment {
+			self = true
+		}
+	}
+	if self {
 		c.violate(ruleFormat, "", CodeInvalid, "the %s is the company itself; a company does not acquire its own equity on this register", what)
 	}
+}
+
+// personHoldings calls fn with each holding in a company of the person behind commitment cm,
+// in address order.
+func (c *execCtx) personHoldings(uscc string, cm Hash, fn func(*Holding)) {
+	prefix := key(pCommitment, cm[:])
+	_ = c.st.iterate(prefix, func(k, _ []byte) error {
+		var a keys.Address
+		copy(a[:], k[len(prefix):])
+		if h := c.holding(uscc, a); h != nil {
+			fn(h)
+		}
+		return nil
+	})
 }
 
 // personQuantity is what the person behind commitment cm holds in a company over all of the
 // person's addresses.
 func (c *execCtx) personQuantity(uscc string, cm Hash) uint64 {
 	var total uint64
-	prefix := key(pCommitment, cm[:])
-	_ = c.st.iterate(prefix, func(k, _ []byte) error {
-		var a keys.Address
-		copy(a[:], k[len(prefix):])
-		if h := c.holding(uscc, a); h != nil {
-			total = satAdd(total, h.Quantity)
-		}
-		return nil
-	})
+	c.personHoldings(uscc, cm, func(h *Holding) { total = satAdd(total, h.Quantity) })
 	return total
 }
 
@@ -414,7 +433,8 @@ func officeSpan(t OfficeTerm) (start, stop Date) {
 
 // leftOffice returns the days on which the person, holding the terms ts, left office as a
 // director, supervisor or senior manager by today: a recorded departure or the end of a term,
-// unless another term of theirs carried on into the next day.
+// unless another term of theirs, recorded on the ledger by the next day, carried on into it. A
+// term recorded later (an appointment backdated over the gap) does not undo the departure.
 func leftOffice(ts []OfficeTerm, today Date) []Date {
 	var out []Date
 	for i, t := range ts {
@@ -425,7 +445,7 @@ func leftOffice(ts []OfficeTerm, today Date) []Date {
 		next := stop.AddDays(1)
 		carried := false
 		for j, u := range ts {
-			if us, ue := officeSpan(u); j != i && us <= next && ue >= next {
+			if us, ue := officeSpan(u); j != i && us <= next && ue >= next && u.RecordedOn <= next {
 				carried = true
 			}
 		}
@@ -619,7 +639,7 @@ func (c *execCtx) freeze(p *Freeze) {
 		scope = "holding"
 	}
 	c.emit(TypeFreeze.String(), "company", co.USCC, "holder", addrStr(p.Holder), "scope", scope, "authority", role.String(),
-		"by", by.String(), "basis", p.Basis, "freeze", f.ID.String())
+		"by", by.String(), "freeze", f.ID.String())
 }
 
 func (c *execCtx) unfreeze(p *Unfreeze) {
@@ -645,7 +665,7 @@ func (c *execCtx) unfreeze(p *Unfreeze) {
 	c.save(kFreeze(f.ID), &f)
 	c.st.del(kFreezeIdx(f.USCC, f.Holder, f.ID))
 	c.emit(TypeUnfreeze.String(), "company", f.USCC, "holder", addrStr(f.Holder), "freeze", f.ID.String(),
-		"by", by.String(), "basis", p.Basis)
+		"by", by.String())
 }
 
 func addrStr(a keys.Address) string {
@@ -709,7 +729,7 @@ func (c *execCtx) activePledges(uscc string, holder keys.Address) []*PledgeRecor
 
 // realisePledges ends qty of the holder's pledged equity, sold by a court: the pledges are
 // consumed in registration order (a judicial sale clears them; the pledgees are paid from the
-// proceeds in their order off the ledger). It returns the ids of the pledges it touched.
+// proceeds in their order off the ledger). It returns "id:quantity" for each pledge it touched.
 func (c *execCtx) realisePledges(uscc string, holder keys.Address, qty uint64) []string {
 	var ids []string
 	for _, r := range c.activePledges(uscc, holder) {
@@ -719,12 +739,13 @@ func (c *execCtx) realisePledges(uscc string, holder keys.Address, qty uint64) [
 		take := min(qty, r.Quantity)
 		qty -= take
 		r.Quantity -= take
+		r.Realised = satAdd(r.Realised, take)
 		if r.Quantity == 0 {
-			r.Status = PledgeEnforced
+			r.Status = PledgeRealised
 			c.st.del(kPledgeIdx(r))
 		}
 		c.save(kPledge(r.ID), r)
-		ids = append(ids, r.ID.String())
+		ids = append(ids, r.ID.String()+":"+itoa(take))
 	}
 	return ids
 }
@@ -855,6 +876,13 @@ func (c *execCtx) succession(p *Succession) {
 	case from.Pledged == 0:
 	case p.Quantity == from.Quantity:
 		opts.fromPledge = from.Pledged
+		if heir != nil {
+			for _, r := range c.activePledges(co.USCC, p.Deceased) {
+				if pl := c.identity(r.Pledgee); r.Pledgee == p.Heir || (pl != nil && pl.Commitment == heir.Commitment) {
+					c.law(RuleLLC7, CodeRule, "the heir is the pledgee of pledge %s over this equity; release the pledge first", r.ID)
+				}
+			}
+		}
 	case p.Quantity > from.Quantity-from.Pledged:
 		c.law(RuleLLC7, CodeRule, "%d of the deceased's %d is pledged: one heir takes the whole holding with its pledges, or the pledges are released first; a pledge is not split", from.Pledged, from.Quantity)
 	}

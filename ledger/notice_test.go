@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -74,30 +75,74 @@ func TestRLLC2ConsentByHead(t *testing.T) {
 // the time of transfer.
 func TestRLLC3ExerciserWhoSoldOutLapses(t *testing.T) {
 	c := newChain(t)
-	ps := parties(t, c, 4)
-	a, x, y, buyer := ps[0], ps[1], ps[2], ps[3]
-	co := llc(t, c, nil, ps[:3], 600, 200, 200)
+	ps := parties(t, c, 5)
+	a, x, y, z, buyer := ps[0], ps[1], ps[2], ps[3], ps[4]
+	co := llc(t, c, nil, ps[:4], 600, 200, 100, 100)
 	tm := terms(100, 10_000)
 	id := notice(t, c, co, a, buyer, tm)
 	wantOK(t, submit(t, c, reply(c, id, x, ledger.ReplyExercise, tm)))
-	// y sells everything to x (internal transfers are free), then tries to answer.
-	wantOK(t, submit(t, c, c.TransferTx(co, y, x, noAddr, terms(200, 200), ledger.Hash{}, 0)))
-	v := refused(t, c, reply(c, id, y, ledger.ReplyExercise, tm), ledger.RuleLLC3, ledger.CodeRule)
-	if v.Message == "" {
-		t.Fatal("no message")
+	wantOK(t, submit(t, c, reply(c, id, y, ledger.ReplyExercise, tm)))
+	// z sells everything to x (internal transfers are free), then tries to answer.
+	wantOK(t, submit(t, c, c.TransferTx(co, z, x, noAddr, terms(100, 100), ledger.Hash{}, 0)))
+	v := refused(t, c, reply(c, id, z, ledger.ReplyWaive, ledger.Terms{}), ledger.RuleLLC3, ledger.CodeRule)
+	if !strings.Contains(v.Message, "no longer holds equity") {
+		t.Fatalf("message %q", v.Message)
 	}
+	// y, who exercised, sells out too before the window closes.
+	wantOK(t, submit(t, c, c.TransferTx(co, y, x, noAddr, terms(100, 100), ledger.Hash{}, 0)))
 	n, _ := ledger.ReadNotice(c.Store, id)
 	c.Now = n.Deadline.Add(time.Hour)
-	// x is the only live exerciser and takes all 100.
+	// y has lapsed: x is the only live exerciser and takes all 100.
+	refused(t, c, c.TransferTx(co, a, y, noAddr, terms(25, 2500), id, 0), ledger.RuleLLC3, ledger.CodeRule)
 	refused(t, c, c.TransferTx(co, a, x, noAddr, terms(50, 5000), id, 0), ledger.RuleLLC3, ledger.CodeRule)
 	wantOK(t, submit(t, c, c.TransferTx(co, a, x, noAddr, tm, id, 0)))
 	n, _ = ledger.ReadNotice(c.Store, id)
 	if n.Status != ledger.NoticeExecuted {
 		t.Fatalf("status %v", n.Status)
 	}
-	if h := holding(t, c, co, x); h.Quantity != 200+200+100 {
+	if h := holding(t, c, co, x); h.Quantity != 200+100+100+100 {
 		t.Fatalf("x holds %d", h.Quantity)
 	}
+}
+
+// R-LLC-5: under unanimity, a recipient who sold out is no longer another shareholder whose
+// consent is needed.
+func TestRLLC5UnanimityCountsCurrentShareholders(t *testing.T) {
+	c := newChain(t)
+	ps := parties(t, c, 4)
+	a, b, d, buyer := ps[0], ps[1], ps[2], ps[3]
+	art := ledgertest.DefaultArticles(1_000_000_000)
+	art.Consent = ledger.ConsentUnanimous
+	co := llc(t, c, &art, ps[:3], 400, 100, 100)
+	tm := terms(40, 4000)
+	id := notice(t, c, co, a, buyer, tm)
+	wantOK(t, submit(t, c, reply(c, id, b, ledger.ReplyConsent, ledger.Terms{})))
+	wantOK(t, submit(t, c, c.TransferTx(co, d, b, noAddr, terms(100, 100), ledger.Hash{}, 0)))
+	n, _ := ledger.ReadNotice(c.Store, id)
+	c.Now = n.Deadline.Add(time.Hour)
+	wantOK(t, submit(t, c, c.TransferTx(co, a, buyer, noAddr, tm, id, 0)))
+}
+
+// Notices deal with persons: a notified person may answer with another of their keys, and a
+// new key of a notified person is no new shareholder; a move to one's own key needs no notice.
+func TestNoticesDealWithPersons(t *testing.T) {
+	c := newChain(t)
+	ps := parties(t, c, 3)
+	a, b, buyer := ps[0], ps[1], ps[2]
+	co := llc(t, c, nil, ps[:2], 500, 500)
+	b2 := secondKey(t, c, b)
+	a2 := secondKey(t, c, a)
+	tm := terms(100, 1000)
+	id := notice(t, c, co, a, buyer, tm)
+	// b's equity moves partly to b's second key after the notice: b is still the one notified.
+	wantOK(t, submit(t, c, c.TransferTx(co, b, b2, noAddr, terms(100, 100), ledger.Hash{}, 0)))
+	wantOK(t, submit(t, c, reply(c, id, b2, ledger.ReplyWaive, ledger.Terms{})))
+	refused(t, c, reply(c, id, b, ledger.ReplyExercise, tm), "TX-STATE", ledger.CodeInvalid) // the person already waived
+	// a moves equity to a's own second key without a notice, while a's notice is open.
+	wantOK(t, submit(t, c, c.TransferTx(co, a, a2, noAddr, terms(50, 1), ledger.Hash{}, 0)))
+	refused(t, c, c.Tx(&ledger.TransferNotice{USCC: co.USCC, Transferor: a2.Addr, Transferee: a.Addr, Terms: terms(10, 10)}, a2.Key), "TX-FORMAT", ledger.CodeInvalid)
+	// Every other shareholder (b, through either key) waived: the notice executes at once.
+	wantOK(t, submit(t, c, c.TransferTx(co, a, buyer, noAddr, tm, id, 0)))
 }
 
 // R-LLC-3: when exact pro-rata rounding gives an exerciser nothing, the notice is executed once

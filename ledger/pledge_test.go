@@ -43,10 +43,10 @@ func TestRLLC6CourtSaleRealisesPledges(t *testing.T) {
 	if h := holding(t, c, co, debtor); h.Quantity != 50 || h.Pledged != 50 {
 		t.Fatalf("debtor holds %d with %d pledged", h.Quantity, h.Pledged)
 	}
-	if r := pledgeRecord(t, c, p1.ID()); r.Status != ledger.PledgeEnforced || r.Quantity != 0 {
+	if r := pledgeRecord(t, c, p1.ID()); r.Status != ledger.PledgeRealised || r.Quantity != 0 || r.Realised != 400 {
 		t.Fatalf("first pledge %+v", r)
 	}
-	if r := pledgeRecord(t, c, p2.ID()); r.Status != ledger.PledgeActive || r.Quantity != 50 {
+	if r := pledgeRecord(t, c, p2.ID()); r.Status != ledger.PledgeActive || r.Quantity != 50 || r.Realised != 50 {
 		t.Fatalf("second pledge %+v", r)
 	}
 	// The consumed pledge can no longer be released; the reduced one releases what is left.
@@ -92,14 +92,49 @@ func TestRLLC7PledgesPassToTheHeir(t *testing.T) {
 	wantOK(t, submit(t, c, c.TransferTx(co, heir2, other, noAddr, terms(1, 1), ledger.Hash{}, 0)))
 }
 
-// A company does not acquire, take in pledge or inherit its own equity on this register.
+// A company does not acquire, take in pledge, buy on enforcement or inherit its own equity on
+// this register, under its own key or another key of its organisation identity.
 func TestCompanyCannotHoldItself(t *testing.T) {
 	c := newChain(t)
 	ps := parties(t, c, 2)
 	co := llc(t, c, nil, ps, 500, 500)
 	self := &partyT{Key: co.Key, Addr: co.Addr}
-	refused(t, c, c.TransferTx(co, ps[0], self, noAddr, terms(10, 10), ledger.Hash{}, 0), "TX-FORMAT", ledger.CodeInvalid)
-	refused(t, c, c.IssueTx(co, self, 10, 0), "TX-FORMAT", ledger.CodeInvalid)
-	refused(t, c, pledgeTx(c, co, ps[0], self, 10, "self"), "TX-FORMAT", ledger.CodeInvalid)
-	refused(t, c, c.Tx(&ledger.TransferNotice{USCC: co.USCC, Transferor: ps[0].Addr, Transferee: co.Addr, Terms: terms(10, 10)}, ps[0].Key), "TX-FORMAT", ledger.CodeInvalid)
+	other, err := c.NewParty(ledgertest.PartySpec{Kind: ledger.Organisation, Commitment: co.Commitment})
+	must(t, err)
+	for _, s := range []*partyT{self, other} {
+		refused(t, c, c.TransferTx(co, ps[0], s, noAddr, terms(10, 10), ledger.Hash{}, 0), "TX-FORMAT", ledger.CodeInvalid)
+		refused(t, c, c.IssueTx(co, s, 10, 0), "TX-FORMAT", ledger.CodeInvalid)
+		refused(t, c, pledgeTx(c, co, ps[0], s, 10, "self"), "TX-FORMAT", ledger.CodeInvalid)
+		refused(t, c, c.Tx(&ledger.TransferNotice{USCC: co.USCC, Transferor: ps[0].Addr, Transferee: s.Addr, Terms: terms(10, 10)}, ps[0].Key), "TX-FORMAT", ledger.CodeInvalid)
+	}
+	wantOK(t, submit(t, c, c.Tx(&ledger.IdentityRevoke{Address: ps[1].Addr, Reason: ledger.RevokeDeath}, c.Attester)))
+	heirTx := c.Tx(&ledger.Succession{USCC: co.USCC, Deceased: ps[1].Addr, Heir: other.Addr, Quantity: 500,
+		CertificateHash: ledger.SM3([]byte("certificate")), CertificateNo: "S-1"}, other.Key, co.Key)
+	refused(t, c, heirTx, "TX-FORMAT", ledger.CodeInvalid)
+
+	// A JSC's pledgee cannot sell the pledged shares to the company.
+	js := jsc(t, c, nil, ledger.DateOf(c.Now).AddDays(-30), ps[:1])
+	must(t, c.Issue(js, ps[0], 1000, 0))
+	bank := party(t, c)
+	pl := pledgeTx(c, js, ps[0], bank, 100, "loan")
+	wantOK(t, submit(t, c, pl))
+	sell := c.Tx(&ledger.PledgeEnforce{Pledge: pl.ID(), Buyer: js.Addr, Consideration: 1, CertificateNo: "E-1"}, bank.Key, js.Key)
+	refused(t, c, sell, "TX-FORMAT", ledger.CodeInvalid)
+}
+
+// R-LLC-7: an heir who is the pledgee of the inherited equity would hold a pledge over its own
+// equity; the pledge is released first.
+func TestRLLC7HeirIsNotThePledgee(t *testing.T) {
+	c := newChain(t)
+	ps := parties(t, c, 3)
+	dead, heir := ps[0], ps[2]
+	co := llc(t, c, nil, ps[:2], 1000, 500)
+	pl := pledgeTx(c, co, dead, heir, 300, "family loan")
+	wantOK(t, submit(t, c, pl))
+	wantOK(t, submit(t, c, c.Tx(&ledger.IdentityRevoke{Address: dead.Addr, Reason: ledger.RevokeDeath}, c.Attester)))
+	succ := c.Tx(&ledger.Succession{USCC: co.USCC, Deceased: dead.Addr, Heir: heir.Addr, Quantity: 1000,
+		CertificateHash: ledger.SM3([]byte("certificate")), CertificateNo: "S-1"}, heir.Key, co.Key)
+	refused(t, c, succ, ledger.RuleLLC7, ledger.CodeRule)
+	wantOK(t, submit(t, c, c.Tx(&ledger.PledgeRelease{Pledge: pl.ID()}, heir.Key)))
+	wantOK(t, submit(t, c, succ))
 }

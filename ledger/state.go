@@ -8,6 +8,11 @@ import (
 	"github.com/regledger/regledger/keys"
 )
 
+// StateFormat numbers the encoding of state records and keys. A store records the format it was
+// created with and refuses to open under another. 2: notices per person, office terms and tallies
+// per identity commitment, the pledge index.
+const StateFormat = 2
+
 // State keys. Every key starts with a one-byte type prefix; fixed-width parts follow, so
 // prefixes never collide and iteration order is meaningful (times and years big-endian).
 const (
@@ -492,15 +497,6 @@ func (r *Notice) decode(d *decoder) {
 	}
 }
 
-func (r *Notice) recipient(a keys.Address) *Recipient {
-	for i := range r.Recipients {
-		if r.Recipients[i].Address == a {
-			return &r.Recipients[i]
-		}
-	}
-	return nil
-}
-
 // FreezeOrder is a freeze of a holding or a company.
 type FreezeOrder struct {
 	ID        Hash         `json:"id"`
@@ -544,10 +540,11 @@ type PledgeStatus uint8
 const (
 	PledgeActive   PledgeStatus = 1
 	PledgeReleased PledgeStatus = 2
-	PledgeEnforced PledgeStatus = 3
+	PledgeEnforced PledgeStatus = 3 // enforced by the pledgee (JSC)
+	PledgeRealised PledgeStatus = 4 // consumed by a court's sale of the pledged equity
 )
 
-var pledgeStatusNames = []string{"", "active", "released", "enforced"}
+var pledgeStatusNames = []string{"", "active", "released", "enforced", "realised"}
 
 func (s PledgeStatus) MarshalJSON() ([]byte, error) { return enumJSON(s, pledgeStatusNames) }
 func (s *PledgeStatus) UnmarshalJSON(b []byte) error {
@@ -560,7 +557,8 @@ type PledgeRecord struct {
 	USCC         string       `json:"uscc"`
 	Holder       keys.Address `json:"holder"`
 	Pledgee      keys.Address `json:"pledgee"`
-	Quantity     uint64       `json:"quantity"`
+	Quantity     uint64       `json:"quantity"`           // what the pledge still burdens
+	Realised     uint64       `json:"realised,omitempty"` // taken by court sales
 	ContractHash Hash         `json:"contract_hash"`
 	At           time.Time    `json:"at"`
 	Status       PledgeStatus `json:"status"`
@@ -575,6 +573,7 @@ func (r *PledgeRecord) encode(e *encoder) {
 	e.hash(r.ContractHash)
 	e.tm(r.At)
 	e.u8(uint8(r.Status))
+	e.uvarint(r.Realised)
 }
 func (r *PledgeRecord) decode(d *decoder) {
 	r.ID = d.hash()
@@ -585,6 +584,7 @@ func (r *PledgeRecord) decode(d *decoder) {
 	r.ContractHash = d.hash()
 	r.At = d.tm()
 	r.Status = PledgeStatus(d.u8())
+	r.Realised = d.uvarint()
 }
 
 // OfficeTerm is one term of office of a director, supervisor or senior manager.
@@ -593,6 +593,7 @@ type OfficeTerm struct {
 	Start      Date       `json:"start"`
 	End        Date       `json:"end"`
 	DepartedOn Date       `json:"departed_on,omitempty"`
+	RecordedOn Date       `json:"recorded_on"` // the block date of the appointment
 }
 
 type officeRecord struct{ Terms []OfficeTerm }
@@ -604,13 +605,14 @@ func (r *officeRecord) encode(e *encoder) {
 		e.date(t.Start)
 		e.date(t.End)
 		e.date(t.DepartedOn)
+		e.date(t.RecordedOn)
 	}
 }
 func (r *officeRecord) decode(d *decoder) {
 	if n := d.count(256, "office term"); n > 0 && d.err == nil {
 		r.Terms = make([]OfficeTerm, n)
 		for i := range r.Terms {
-			r.Terms[i] = OfficeTerm{Role: OfficeRole(d.u8()), Start: d.date(), End: d.date(), DepartedOn: d.date()}
+			r.Terms[i] = OfficeTerm{Role: OfficeRole(d.u8()), Start: d.date(), End: d.date(), DepartedOn: d.date(), RecordedOn: d.date()}
 		}
 	}
 }

@@ -297,10 +297,17 @@ func (c *Client) Register(ctx context.Context, uscc string, height int64) (*Regi
 }
 
 // Notice returns a transfer or court notice.
-func (c *Client) Notice(ctx context.Context, id string) (*ledger.Notice, error) {
-	var out ledger.Notice
+func (c *Client) Notice(ctx context.Context, id string) (*NoticeView, error) {
+	var out NoticeView
 	_, err := c.do(ctx, http.MethodGet, "/api/v1/notices/"+url.PathEscape(id), nil, &out)
 	return &out, err
+}
+
+// NoticeView is a notice with the pro-rata allocation among its exercisers that the ledger
+// would enforce on the latest state (empty when nobody exercised).
+type NoticeView struct {
+	ledger.Notice
+	Allocation []ledger.Allocation `json:"allocation"`
 }
 
 // Raw GETs path and returns the JSON document, for commands that print it.

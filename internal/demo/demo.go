@@ -272,10 +272,8 @@ func (s *Scenario) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, al := range allocations(n) {
-		to := partyOf(holdersA, al.to)
-		if err := s.transfer(ctx, a, seller, to, ledger.Terms{Quantity: al.qty, Consideration: al.consideration,
-			PaymentMethod: terms.PaymentMethod, PaymentDays: terms.PaymentDays}, nt.ID()); err != nil {
+	for _, al := range n.Allocation { // the node's reading of the pro-rata rule on the latest state
+		if err := s.transfer(ctx, a, seller, partyOf(holdersA, al.Address), al.Terms, nt.ID()); err != nil {
 			return err
 		}
 	}
@@ -370,28 +368,6 @@ func (s *Scenario) Run(ctx context.Context) error {
 	}
 	s.say("scenario complete: companies %s, %s, %s", a.USCC, b.USCC, j.USCC)
 	return nil
-}
-
-type allocation struct {
-	to                 keys.Address
-	qty, consideration uint64
-}
-
-// allocations reads the pro-rata allocation the ledger will accept from the notice's exercisers
-// by asking nothing of the node but the notice: it uses the same largest-remainder rule.
-func allocations(n *ledger.Notice) []allocation {
-	var ex []ledger.Recipient
-	for _, r := range n.Recipients {
-		if r.Reply == ledger.ReplyExercise {
-			ex = append(ex, r)
-		}
-	}
-	qs := ledger.Allocate(n.Terms, ex)
-	out := make([]allocation, len(ex))
-	for i := range ex {
-		out[i] = allocation{to: ex[i].Address, qty: qs[i].Quantity, consideration: qs[i].Consideration}
-	}
-	return out
 }
 
 func partyOf(ps []*ledgertest.Party, a keys.Address) *ledgertest.Party {

@@ -30,8 +30,9 @@ import (
 	"github.com/regledger/regledger/ledger"
 )
 
-// AppVersion is the application protocol version reported to CometBFT.
-const AppVersion = 1
+// AppVersion is the application protocol version reported to CometBFT. It follows
+// ledger.StateFormat: 2 is the rules and state encoding of format 2.
+const AppVersion = 2
 
 // Codespace tags result codes that come from the ledger.
 const Codespace = "ledger"

@@ -40,6 +40,7 @@ var (
 	mHeight  = []byte("height")
 	mTime    = []byte("time")
 	mAppHash = []byte("app_hash")
+	mFormat  = []byte("state_format")
 
 	errClosed = errors.New("boltstore: closed")
 )
@@ -89,6 +90,19 @@ func Open(path string, opts Options) (*Store, error) {
 			}
 		}
 		m := tx.Bucket(bMeta)
+		switch f := m.Get(mFormat); {
+		case f == nil && m.Get(mHeight) == nil: // a new store
+			if err := m.Put(mFormat, []byte{ledger.StateFormat}); err != nil {
+				return err
+			}
+		case f == nil || len(f) != 1 || f[0] != ledger.StateFormat:
+			v := 1 // stores before the format was recorded
+			if len(f) == 1 {
+				v = int(f[0])
+			}
+			return fmt.Errorf("%w: %s holds state format %d, this binary reads format %d; start from a fresh home",
+				ledger.ErrStateFormat, path, v, ledger.StateFormat)
+		}
 		if h := m.Get(mHeight); h != nil {
 			s.last.Height = int64(binary.BigEndian.Uint64(h))
 			s.last.Time = time.Unix(0, int64(binary.BigEndian.Uint64(m.Get(mTime)))).UTC()

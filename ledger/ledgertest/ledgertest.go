@@ -25,6 +25,7 @@ type Builder struct {
 	Attester  *keys.PrivateKey
 	Regulator *keys.PrivateKey
 	Court     *keys.PrivateKey
+	Court2    *keys.PrivateKey // another court, for one court's orders against another's
 
 	// Now is the time of the next block. Step is added after each block.
 	Now  time.Time
@@ -49,12 +50,15 @@ func NewBuilder(chainID string, start time.Time) (*Builder, error) {
 	if b.Court, err = keys.Generate(keys.SM2, nil); err != nil {
 		return nil, err
 	}
+	if b.Court2, err = keys.Generate(keys.SM2, nil); err != nil {
+		return nil, err
+	}
 	b.Genesis = &ledger.Genesis{
 		ChainID:     chainID,
 		GenesisTime: start,
 		Attesters:   []ledger.RoleKey{ledger.NewRoleKey("test CA attester", b.Attester.Public())},
 		Regulators:  []ledger.RoleKey{ledger.NewRoleKey("test regulator", b.Regulator.Public())},
-		Courts:      []ledger.RoleKey{ledger.NewRoleKey("test court", b.Court.Public())},
+		Courts:      []ledger.RoleKey{ledger.NewRoleKey("test court", b.Court.Public()), ledger.NewRoleKey("second test court", b.Court2.Public())},
 		Params:      ledger.DefaultParams(),
 	}
 	return b, nil
