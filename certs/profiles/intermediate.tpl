@@ -1,0 +1,5 @@
+{
+	"subject": {"commonName": {{ toJson .CommonName }}, "organization": {{ toJson .Organization }}, "country": {{ toJson .Country }}},
+	"keyUsage": ["certSign", "crlSign"],
+	"basicConstraints": {"isCA": true, "maxPathLen": 0}
+}

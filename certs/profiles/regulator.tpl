@@ -1,0 +1,13 @@
+{
+	"subject": {"commonName": {{ toJson .CommonName }}, "organization": {{ toJson .CommonName }}, "organizationalUnit": "supervision", "country": {{ toJson .Country }}},
+	"keyUsage": ["digitalSignature", "contentCommitment"],
+	"basicConstraints": {"isCA": false},
+{{- if .USCC }}
+	"extensions": [
+		{"id": "1.2.156.10260.4.4", "critical": false, "value": {{ asn1Enc (printf "printable:%s" .USCC) | toJson }}}
+	],
+{{- end }}
+	"crlDistributionPoints": [{{ toJson .CRLURL }}],
+	"ocspServer": [{{ toJson .OCSPURL }}],
+	"issuingCertificateURL": [{{ toJson .IssuerURL }}]
+}
