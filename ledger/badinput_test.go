@@ -184,7 +184,11 @@ func TestHoldAndRelease(t *testing.T) {
 	wantOK(t, submit(t, c, c.TransferTx(co, ps[0], ps[1], keys.Address{}, terms(10, 1), ledger.Hash{}, 0)))
 	refused(t, c, release(ps[0]), "TX-IDENTITY", ledger.CodeInvalid) // released already
 
+	// A hold can become a final revocation, which is not released.
+	wantOK(t, submit(t, c, c.Tx(&ledger.IdentityRevoke{Address: ps[2].Addr, Reason: ledger.RevokeHold}, c.Attester)))
+	refused(t, c, c.Tx(&ledger.IdentityRevoke{Address: ps[2].Addr, Reason: ledger.RevokeHold}, c.Attester), "TX-IDENTITY", ledger.CodeInvalid)
 	wantOK(t, submit(t, c, c.Tx(&ledger.IdentityRevoke{Address: ps[2].Addr, Reason: ledger.RevokeKeyCompromise}, c.Attester)))
+	refused(t, c, c.Tx(&ledger.IdentityRevoke{Address: ps[2].Addr, Reason: ledger.RevokeSuperseded}, c.Attester), "TX-IDENTITY", ledger.CodeInvalid)
 	refused(t, c, release(ps[2]), "TX-IDENTITY", ledger.CodeInvalid)
 	if _, err := ledger.ParseRevokeReason("hold"); err != nil {
 		t.Fatal(err)

@@ -65,8 +65,8 @@ func (c *execCtx) identityRevoke(p *IdentityRevoke) {
 	case id == nil:
 		c.violate(ruleIdent, "", CodeNotFound, "no identity %s", p.Address)
 		return
-	case id.Revoked():
-		c.violate(ruleIdent, "", CodeInvalid, "identity %s is already revoked", p.Address)
+	case id.Revoked() && (id.RevokeReason != RevokeHold || p.Reason == RevokeHold):
+		c.violate(ruleIdent, "", CodeInvalid, "identity %s is already revoked", p.Address) // a hold may become final
 	}
 	if !c.proceed() {
 		return
