@@ -1,0 +1,49 @@
+package kyc
+
+import (
+	"context"
+	"time"
+
+	"github.com/regledger/regledger/internal/audit"
+)
+
+// Record is a subject as a Store keeps it: identifiers, status and dates in the clear, personal
+// data only as the sealed blob PII, which only the Service opens. Nationality is personal data
+// and lives inside PII.
+type Record struct {
+	ID          string
+	Kind        Kind
+	Status      Status
+	Level       uint8
+	Source      string
+	IDType      IDType
+	PRCDomicile bool
+	Commitment  [32]byte // identity commitment, as posted to the ledger
+	BlindIndex  [32]byte // HMAC-SM3 of the identity document under the node's index key
+	PII         []byte   // sealed personal data (SM4-GCM under the data key)
+
+	CreatedAt      time.Time
+	ApprovedAt     time.Time // zero until approved
+	ExpiresAt      time.Time // zero until approved
+	WithdrawnAt    time.Time // zero unless withdrawn
+	WithdrawReason string    // free text entered by whoever withdrew; must not hold personal data
+}
+
+// Store keeps subject records. Implementations are safe for concurrent use. Each write appends
+// its audit event to the audit chain in the same transaction, so a change and its audit record
+// commit together or not at all. Errors never carry the sealed data.
+type Store interface {
+	// Create stores a new record and appends ev. It returns an error wrapping ErrDuplicate when
+	// a record with the same BlindIndex exists and is not withdrawn (or, improbably, with the
+	// same ID); nothing is written then.
+	Create(ctx context.Context, rec *Record, ev audit.Event) error
+	// Get returns the record with the id, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, id string) (*Record, error)
+	// ByBlindIndex returns every record with the blind index, withdrawn ones included, oldest
+	// first; none is an empty result, not an error.
+	ByBlindIndex(ctx context.Context, idx [32]byte) ([]*Record, error)
+	// Withdraw sets the record's status to Withdrawn with the time and reason, and appends ev.
+	// It returns an error wrapping ErrNotFound for an unknown id and ErrWithdrawn for a record
+	// already withdrawn; nothing is written then. A withdrawn record is final.
+	Withdraw(ctx context.Context, id string, at time.Time, reason string, ev audit.Event) error
+}
