@@ -164,6 +164,15 @@ func KeyHash(pub *keys.PublicKey) ledger.Hash {
 // SerialHex is the canonical form of a serial: lower-case hex without leading zeros.
 func SerialHex(s *big.Int) string { return s.Text(16) }
 
+// SerialDisplay is a serial as openssl prints it: upper-case hex, an even number of digits.
+func SerialDisplay(serial string) string {
+	s := strings.ToUpper(serial)
+	if len(s)%2 == 1 {
+		s = "0" + s
+	}
+	return s
+}
+
 // ParseSerial reads a serial in hex as openssl prints it (any case, colons allowed, an
 // optional 0x) and returns its canonical form.
 func ParseSerial(s string) (string, error) {

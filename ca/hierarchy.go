@@ -24,10 +24,12 @@ import (
 // signs subscribers' certificates and CRLs, and the OCSP signer. The CA runs an SM2 hierarchy
 // and an ECDSA P-256 one of the same shape.
 type Hierarchy struct {
-	Algo      keys.Algo
-	Root      *smx509.Certificate
-	Issuer    *smx509.Certificate
-	OCSP      *smx509.Certificate
+	Algo   keys.Algo
+	Root   *smx509.Certificate
+	Issuer *smx509.Certificate
+	OCSP   *smx509.Certificate
+	// Renewed reports that LoadHierarchy issued a new OCSP signer (a key event to audit).
+	Renewed   bool
 	issuerKey *keys.PrivateKey
 	ocspKey   *keys.PrivateKey
 }
@@ -289,6 +291,7 @@ func LoadHierarchy(dir string, algo keys.Algo, org string, pass []byte, now time
 		if err := h.renewOCSPSigner(dir, org, pass, keys.EncryptOptions{}, now); err != nil {
 			return nil, err
 		}
+		h.Renewed = true
 	}
 	return h, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/draft"
 	"github.com/regledger/regledger/ledger/node"
@@ -117,6 +118,20 @@ func (s *Server) toProblem(err error) *Problem {
 			msg, _ := he.Message.(string)
 			return problem(he.Code, "bad-request", http.StatusText(he.Code), msg)
 		}
+	case errors.Is(err, ca.ErrTooLarge):
+		return problem(http.StatusRequestEntityTooLarge, "too-large", "Request too large", err.Error())
+	case errors.Is(err, ca.ErrMalformed):
+		return badRequest(err.Error(), err)
+	case errors.Is(err, ca.ErrNotFound):
+		return notFound("no such certificate")
+	case errors.Is(err, ca.ErrProofOfPossession), errors.Is(err, ca.ErrAlgorithm), errors.Is(err, ca.ErrSubject), errors.Is(err, ca.ErrProfile):
+		return problem(http.StatusUnprocessableEntity, "enrollment-refused", "Certificate request refused", err.Error())
+	case errors.Is(err, ca.ErrEnrollment):
+		return problem(http.StatusForbidden, "enrollment-code", "Enrollment code not accepted", err.Error())
+	case errors.Is(err, ca.ErrDuplicateKey), errors.Is(err, ca.ErrKeyCompromised), errors.Is(err, ca.ErrRevoked), errors.Is(err, ca.ErrNotOnHold):
+		return problem(http.StatusConflict, "certificate-conflict", "Conflicts with an existing certificate", err.Error())
+	case errors.Is(err, ca.ErrNoHierarchy):
+		return problem(http.StatusServiceUnavailable, "no-issuer", "No issuing CA", "this CA has no issuing CA for that algorithm")
 	case errors.Is(err, ledger.ErrMalformed):
 		return badRequest("malformed input: "+err.Error(), err)
 	case errors.Is(err, ledger.ErrAt):

@@ -1,7 +1,8 @@
 // Package gateway is regledger's HTTP API: an echo server on loopback by default that serves
 // the ledger (transactions, blocks, companies and their registers at any height, identities, a
-// live feed of committed transactions), co-signing drafts, health, Prometheus metrics and its
-// own OpenAPI 3 document. Errors are problem+json (RFC 9457); request bodies are size-limited.
+// live feed of committed transactions), co-signing drafts, the certificate authority
+// (enrollment, certificates, chains, CRLs, OCSP), health, Prometheus metrics and its own
+// OpenAPI 3 document. Errors are problem+json (RFC 9457); request bodies are size-limited.
 package gateway
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/draft"
 	"github.com/regledger/regledger/ledger/node"
@@ -77,6 +79,7 @@ type Server struct {
 	cfg    Config
 	node   Node
 	drafts *draft.Service
+	ca     *ca.Authority
 	log    *slog.Logger
 	e      *echo.Echo
 	reg    *prometheus.Registry
@@ -153,6 +156,7 @@ func (s *Server) routes() {
 	v1.POST("/drafts/:id/signatures", s.signDraft)
 	v1.POST("/drafts/:id/submit", s.submitDraft)
 	v1.GET("/drafts/:id/check", s.checkDraft)
+	s.caRoutes()
 }
 
 // Handler returns the HTTP handler, for tests and embedding.

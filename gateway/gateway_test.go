@@ -18,9 +18,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/gateway"
 	"github.com/regledger/regledger/internal/sqlite"
 	"github.com/regledger/regledger/keys"
+	"github.com/regledger/regledger/kyc"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/draft"
 	"github.com/regledger/regledger/ledger/draft/sqlstore"
@@ -34,6 +36,8 @@ type env struct {
 	b    *ledgertest.Builder
 	n    *node.Node
 	http *http.Client
+	ca   *ca.Authority
+	kyc  *kyc.Service
 }
 
 func freePort(t *testing.T) string {
@@ -82,7 +86,8 @@ func start(t *testing.T) *env {
 	gc := gateway.DefaultConfig()
 	gc.Listen = freePort(t)
 	gc.SubmitWait = 20 * time.Second
-	srv, err := gateway.New(gc, n, draft.New(st, n.Ledger()), gateway.WithLogger(log), gateway.WithRegistry(reg))
+	authority, subjects := startCA(t, home, db, b, "http://"+gc.Listen, n)
+	srv, err := gateway.New(gc, n, draft.New(st, n.Ledger()), gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithCA(authority))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +101,7 @@ func start(t *testing.T) *env {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	e := &env{t: t, url: "http://" + gc.Listen, b: b, n: n, http: &http.Client{Timeout: 30 * time.Second}}
+	e := &env{t: t, url: "http://" + gc.Listen, b: b, n: n, http: &http.Client{Timeout: 30 * time.Second}, ca: authority, kyc: subjects}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := e.http.Get(e.url + "/healthz")
@@ -273,9 +278,10 @@ func TestAPI(t *testing.T) {
 		}
 		for _, rt := range routes {
 			p := rt[1]
-			for _, seg := range []string{"hash", "height", "uscc", "address", "id"} {
+			for _, seg := range []string{"hash", "height", "uscc", "address", "id", "serial"} {
 				p = strings.ReplaceAll(p, ":"+seg, "{"+seg+"}")
 			}
+			p = strings.ReplaceAll(p, "*", "{request}")
 			if _, ok := doc.Paths[p][strings.ToLower(rt[0])]; !ok {
 				t.Errorf("route %s %s is not in the OpenAPI document", rt[0], p)
 			}
@@ -657,6 +663,9 @@ var routes = [][2]string{
 	{"GET", "/api/v1/identities/:address"}, {"GET", "/api/v1/feed"},
 	{"POST", "/api/v1/drafts"}, {"GET", "/api/v1/drafts/:id"}, {"POST", "/api/v1/drafts/:id/signatures"},
 	{"POST", "/api/v1/drafts/:id/submit"}, {"GET", "/api/v1/drafts/:id/check"},
+	{"POST", "/ca/v1/enroll"}, {"GET", "/ca/v1/certs/:serial"}, {"POST", "/ca/v1/ocsp"}, {"GET", "/ca/v1/ocsp/*"},
+	{"GET", "/ca/v1/chain"}, {"GET", "/ca/v1/issuer.crt"}, {"GET", "/ca/v1/crl"}, {"GET", "/ca/v1/crl.pem"},
+	{"GET", "/ca/v1/p256/chain"}, {"GET", "/ca/v1/p256/issuer.crt"}, {"GET", "/ca/v1/p256/crl"}, {"GET", "/ca/v1/p256/crl.pem"},
 }
 
 func routesPaths() map[string]bool {

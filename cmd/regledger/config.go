@@ -10,7 +10,9 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/gateway"
+	"github.com/regledger/regledger/kyc"
 	"github.com/regledger/regledger/ledger/node"
 )
 
@@ -18,6 +20,8 @@ import (
 type fileConfig struct {
 	Node node.Config    `toml:"node"`
 	API  gateway.Config `toml:"api"`
+	CA   ca.Config      `toml:"ca"`
+	KYC  kyc.Config     `toml:"kyc"`
 	Log  logConfig      `toml:"log"`
 }
 
@@ -26,7 +30,8 @@ type logConfig struct {
 }
 
 func defaultFileConfig() fileConfig {
-	return fileConfig{Node: node.DefaultConfig(), API: gateway.DefaultConfig(), Log: logConfig{Level: "info"}}
+	return fileConfig{Node: node.DefaultConfig(), API: gateway.DefaultConfig(), CA: ca.DefaultConfig(), KYC: kyc.DefaultConfig(),
+		Log: logConfig{Level: "info"}}
 }
 
 func (c fileConfig) Validate() error {
@@ -36,6 +41,12 @@ func (c fileConfig) Validate() error {
 	}
 	if err := c.API.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.CA.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.KYC.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("kyc: %w", err))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -82,7 +93,8 @@ func loadConfig(home string) (fileConfig, error) {
 }
 
 const configHeader = `# regledger node configuration. Unknown keys are errors.
-# [node] is the ledger node (CometBFT in-process), [api] the HTTP API, [log] the process log.
+# [node] is the ledger node (CometBFT in-process), [api] the HTTP API, [ca] the certificate
+# authority, [kyc] the subject records, [log] the process log.
 `
 
 func writeConfig(home string, cfg fileConfig) error {

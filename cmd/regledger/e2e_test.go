@@ -76,6 +76,7 @@ func startProc(t *testing.T, home, api string) *proc {
 		args = append(args, "--listen", api)
 	}
 	cmd := exec.Command(binPath, args...)
+	cmd.Env = append(os.Environ(), passphraseEnv+"=e2e passphrase")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

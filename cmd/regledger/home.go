@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -107,8 +108,13 @@ func initHome(home, chainID string, pass []byte, cfg fileConfig) (*initSummary, 
 	if err := r.write(home, pass); err != nil {
 		return nil, err
 	}
-	id, err := node.InitSingle(home, r.genesis(chainID, time.Now()))
+	now := time.Now()
+	id, err := node.InitSingle(home, r.genesis(chainID, now))
 	if err != nil {
+		return nil, err
+	}
+	cfg.CA.BaseURL = "http://" + cfg.API.Listen
+	if err := initCA(context.Background(), home, cfg.CA.Organization, pass, now); err != nil {
 		return nil, err
 	}
 	if err := writeConfig(home, cfg); err != nil {

@@ -27,7 +27,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInitCmd(e), newStartCmd(e), newTestnetCmd(e), newDemoCmd(e), newKeyCmd(e),
 		newCompanyCmd(e), newSharesCmd(e), newTransferCmd(e), newRegisterCmd(e), newTxCmd(e),
-		newBenchCmd(e), newVersionCmd(e))
+		newCACmd(e), newCertCmd(e), newBenchCmd(e), newVersionCmd(e))
 	return root
 }
 

@@ -28,7 +28,8 @@ func newStartCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "start --home DIR [--listen 127.0.0.1:8080] [--demo]",
 		Short: "Run the node and the HTTP API until SIGINT or SIGTERM",
-		Long: "Runs the ledger node (CometBFT in-process, bbolt state), the off-chain store (SQLite) and the HTTP API.\n" +
+		Long: "Runs the ledger node (CometBFT in-process, bbolt state), the off-chain store (SQLite), the certificate\n" +
+			"authority (unless [ca] enabled = false; it needs the passphrase of the home's keys) and the HTTP API.\n" +
 			"With --demo an uninitialised home is initialised as a demo chain, the demo scenario runs against the API\n" +
 			"and a slow trickle of signed transfers keeps the live feed moving.",
 		Args: cobra.NoArgs,
@@ -39,7 +40,7 @@ func newStartCmd(e *env) *cobra.Command {
 	c.Flags().StringVar(&home, "home", "", "node home directory")
 	c.Flags().StringVar(&listen, "listen", "", "HTTP API address (overrides api.listen)")
 	c.Flags().BoolVar(&withDemo, "demo", false, "initialise a demo home if needed and run the demo scenario")
-	c.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the role keys, for --demo (else the demo home's own, $"+passphraseEnv+", a prompt)")
+	c.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the home's keys (else a demo home's own, $"+passphraseEnv+", a prompt)")
 	_ = c.MarkFlagRequired("home")
 	return c
 }
@@ -80,11 +81,13 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 		}
 	}
 	var roles roleKeys
-	if withDemo {
-		pass, err := e.rolePass(home, passFile)
-		if err != nil {
+	var pass []byte
+	if withDemo || cfg.CA.Enabled {
+		if pass, err = e.rolePass(home, passFile); err != nil {
 			return err
 		}
+	}
+	if withDemo {
 		if roles, err = loadRoleKeys(home, pass); err != nil {
 			return err
 		}
@@ -114,7 +117,16 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 	if err != nil {
 		return err
 	}
-	srv, err := gateway.New(cfg.API, n, draft.New(ds, n.Ledger()), gateway.WithLogger(log), gateway.WithRegistry(reg))
+	gopts := []gateway.Option{gateway.WithLogger(log), gateway.WithRegistry(reg)}
+	if cfg.CA.Enabled {
+		svc, err := openServices(ctx, home, cfg, pass, db)
+		if err != nil {
+			return fmt.Errorf("certificate authority: %w", err)
+		}
+		gopts = append(gopts, gateway.WithCA(svc.ca))
+		go svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second)
+	}
+	srv, err := gateway.New(cfg.API, n, draft.New(ds, n.Ledger()), gopts...)
 	if err != nil {
 		return err
 	}

@@ -100,6 +100,7 @@ func writeTestnet(out, chainID string, n, basePort int, pass []byte) ([]testnetN
 			}
 		}
 		cfg.API.Listen = nd.API
+		cfg.CA.Enabled = false // the consortium's CA runs where its keys are; a testnet node holds none
 		if err := writeConfig(nd.Home, cfg); err != nil {
 			return nil, err
 		}

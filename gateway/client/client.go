@@ -73,6 +73,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("client: %s %s: %w", method, path, err)
@@ -315,4 +316,38 @@ func (c *Client) Raw(ctx context.Context, path string) (json.RawMessage, error) 
 	var out json.RawMessage
 	_, err := c.do(ctx, http.MethodGet, path, nil, &out)
 	return out, err
+}
+
+// Certificate is a certificate with its state, as the CA reports it.
+type Certificate struct {
+	Serial       string    `json:"serial"`
+	Algorithm    string    `json:"algorithm"`
+	Profile      string    `json:"profile"`
+	Subject      string    `json:"subject"`
+	Address      string    `json:"address,omitempty"`
+	Fingerprint  string    `json:"fingerprint"`
+	NotBefore    time.Time `json:"not_before"`
+	NotAfter     time.Time `json:"not_after"`
+	Status       string    `json:"status"` // pending_attestation, active, on_hold, revoked, attestation_refused
+	RevokedAt    time.Time `json:"revoked_at,omitzero"`
+	Reason       string    `json:"reason,omitempty"`
+	AttestTx     string    `json:"attest_tx,omitempty"`
+	AttestHeight int64     `json:"attest_height,omitempty"`
+	PEM          string    `json:"pem"`
+	Chain        string    `json:"chain"`
+}
+
+// Enroll sends a subject's certificate request (PEM) with its enrollment code. The certificate
+// comes back active, or pending_attestation while its ledger attestation has not committed.
+func (c *Client) Enroll(ctx context.Context, subject, csrPEM, code string) (*Certificate, error) {
+	var out Certificate
+	_, err := c.do(ctx, http.MethodPost, "/ca/v1/enroll", map[string]string{"subject": subject, "csr": csrPEM, "code": code}, &out)
+	return &out, err
+}
+
+// Certificate returns a certificate and its state.
+func (c *Client) Certificate(ctx context.Context, serial string) (*Certificate, error) {
+	var out Certificate
+	_, err := c.do(ctx, http.MethodGet, "/ca/v1/certs/"+url.PathEscape(serial), nil, &out)
+	return &out, err
 }
