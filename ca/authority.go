@@ -456,8 +456,8 @@ func (a *Authority) Release(ctx context.Context, serial, actor string) (*Certifi
 		}
 	}
 	to := StatusActive
-	if c.AttestHeight == 0 && !c.Address.IsZero() {
-		to = StatusPending // held before its attestation committed
+	if c.AttestResult == "" && !c.Address.IsZero() {
+		to = StatusPending // held before the ledger answered its attestation
 	}
 	ev := audit.Event{At: now, Actor: actor, Action: "ca.release", Object: c.Serial, Detail: map[string]string{"subject": c.SubjectID}}
 	if err := a.store.ChangeStatus(ctx, c.Serial, []Status{StatusHold}, Change{To: to}, item, ev); err != nil {

@@ -543,3 +543,59 @@ func TestParseSerial(t *testing.T) {
 		}
 	}
 }
+
+// A certificate put on hold before its attestation commits reflects, once released, the
+// attestation's outcome: active when the ledger committed it, listed as revoked when the ledger
+// refused it. The hold of a refused attestation is not posted: the address's identity belongs
+// to someone else.
+func TestReleaseAfterAttestationOutcomeDuringHold(t *testing.T) {
+	for _, refused := range []bool{false, true} {
+		name := "attestation committed during the hold"
+		if refused {
+			name = "attestation refused during the hold"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			s := e.person()
+			k := newKey(t, keys.SM2)
+			if refused {
+				// As in TestRefusedAttestationIsRevoked: the key's address is already attested.
+				att := e.chain.Tx(&ledger.IdentityAttest{Address: keys.AddressOf(k.Public()), Script: keys.SingleKey(k.Public()).Bytes(),
+					CertSerial: []byte{1}, CertFingerprint: ledger.SM3([]byte("x")), Kind: ledger.Person, KYCLevel: 2,
+					Expiry: e.chain.Now.Add(30 * 24 * time.Hour), Commitment: ledger.SM3([]byte("someone else"))}, e.chain.Attester)
+				if rs, err := e.chain.Block(att); err != nil || !rs[0].OK() {
+					t.Fatal(err)
+				}
+			}
+			c, err := e.ca.Issue(t.Context(), ca.IssueRequest{CSR: csr(t, k), Subject: s.ID, Code: e.code(s)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.ca.Revoke(t.Context(), c.Serial, ca.ReasonHold, "operator"); err != nil {
+				t.Fatal(err)
+			}
+			e.post() // the attestation's outcome arrives while the certificate is on hold
+			if _, err := e.ca.Release(t.Context(), c.Serial, "operator"); err != nil && !errors.Is(err, ca.ErrNotOnHold) {
+				t.Fatal(err)
+			}
+			e.post()
+			got, err := e.ca.Certificate(t.Context(), c.Serial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := e.ca.Stats(t.Context()); st.Outbox != 0 {
+				t.Fatalf("%d outbox items left", st.Outbox)
+			}
+			if e.identity(c.Address).Revoked() {
+				t.Fatal("the ledger identity is revoked: the hold reached it, or the release did not")
+			}
+			st := ocspStatus(t, e, got)
+			switch {
+			case !refused && (got.Status != ca.StatusActive || got.AttestHeight == 0):
+				t.Fatalf("released certificate is %s at attestation height %d, want active", got.Status, got.AttestHeight)
+			case refused && (!got.Status.Revoked() || st.Status != ocsp.Revoked):
+				t.Fatalf("the ledger refused the attestation, yet the certificate is %s and OCSP answers %s", got.Status, st.Status)
+			}
+		})
+	}
+}

@@ -53,7 +53,13 @@ func newEnv(t *testing.T) *env {
 	if e.chain, err = ledgertest.New(memstore.New(), start); err != nil {
 		t.Fatal(err)
 	}
-	clock := func() time.Time { return e.chain.Now }
+	e.ledger = &chainLedger{c: e.chain, results: map[ledger.Hash]ca.Posted{}}
+	// The chain's clock moves as blocks commit, which the outbox's concurrent posts do.
+	clock := func() time.Time {
+		e.ledger.mu.Lock()
+		defer e.ledger.mu.Unlock()
+		return e.chain.Now
+	}
 	ctx := t.Context()
 	if e.db, err = sqlite.Open(ctx, filepath.Join(e.dir, "regledger.db")); err != nil {
 		t.Fatal(err)
@@ -87,7 +93,6 @@ func newEnv(t *testing.T) *env {
 		_, err := e.ca.RevokeSubject(ctx, id, ca.ReasonKYCWithdrawn, "kyc")
 		return err
 	})
-	e.ledger = &chainLedger{c: e.chain, results: map[ledger.Hash]ca.Posted{}}
 	return e
 }
 

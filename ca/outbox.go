@@ -76,6 +76,17 @@ func (a *Authority) post(ctx context.Context, l Ledger, it *OutboxItem) (ok bool
 	} else if found {
 		return true, a.complete(ctx, it, p)
 	}
+	if it.Kind != PostAttest {
+		// A revocation or release concerns the identity this CA attested: if the ledger refused
+		// that attestation, the address belongs to someone else's identity and is not ours to touch.
+		c, err := a.store.Certificate(ctx, it.Serial)
+		if err != nil {
+			return false, err
+		}
+		if c.AttestResult == "refused" {
+			return true, a.complete(ctx, it, Posted{Code: ledger.CodeInvalid, Log: "not posted: the ledger refused this certificate's attestation"})
+		}
+	}
 	body, err := ledger.DecodeBody(it.Body)
 	if err != nil {
 		return false, fmt.Errorf("ca: outbox %d: stored body: %w", it.Seq, err)

@@ -51,6 +51,7 @@ type Certificate struct {
 	Reason       Reason        `json:"reason,omitempty"`
 	AttestTx     ledger.Hash   `json:"attest_tx,omitzero"`
 	AttestHeight int64         `json:"attest_height,omitempty"`
+	AttestResult string        `json:"attest_result,omitempty"` // "committed" or "refused" once the ledger answered
 	IssuedAt     time.Time     `json:"issued_at"`
 	RetainUntil  time.Time     `json:"retain_until"`
 }
@@ -147,8 +148,9 @@ type Store interface {
 	LatestCRL(ctx context.Context, algo keys.Algo) (*CRL, error)
 	// PendingOutbox returns up to limit unposted items in the order they were recorded.
 	PendingOutbox(ctx context.Context, limit int) ([]*OutboxItem, error)
-	// CompleteOutbox marks an item posted with its outcome and applies the certificate change
-	// that follows (ch may be nil), with ev.
+	// CompleteOutbox marks an item posted with its outcome, with ev. For an attestation, ch is
+	// its outcome: the result and height are recorded, and the status changes if the
+	// certificate still waits for it (a refusal also ends a hold).
 	CompleteOutbox(ctx context.Context, seq int64, p Posted, serial string, ch *Change, ev audit.Event) error
 	// RetryOutbox records a failed attempt; body, txID and notAfter replace the item's when body
 	// is set (a transaction that expired unposted is signed anew).

@@ -10,12 +10,15 @@
 package certs
 
 import (
+	"bytes"
 	"crypto/x509"
 	"embed"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
+	"sync"
+	"text/template"
 	"unicode"
 	"unicode/utf8"
 
@@ -164,13 +167,34 @@ func Source(p Profile) (string, error) {
 	return string(b), nil
 }
 
+// parsed holds every profile's template, parsed once with x509util's functions.
+var parsed = sync.OnceValues(func() (map[Profile]*template.Template, error) {
+	out := map[Profile]*template.Template{}
+	for _, p := range Profiles() {
+		src, err := Source(p)
+		if err != nil {
+			return nil, err
+		}
+		t, err := template.New(string(p)).Funcs(x509util.GetFuncMap()).Parse(src)
+		if err != nil {
+			return nil, fmt.Errorf("certs: parse profile %s: %w", p, err)
+		}
+		out[p] = t
+	}
+	return out, nil
+})
+
 // Template renders profile p with d into a certificate template: subject, key usage, extended
 // key usage, basic constraints, extensions and URLs. It sets no serial, validity, key or key
 // identifier.
 func Template(p Profile, d Data) (*x509.Certificate, error) {
-	src, err := Source(p)
+	ts, err := parsed()
 	if err != nil {
 		return nil, err
+	}
+	t, ok := ts[p]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownProfile, p)
 	}
 	if err := d.validate(p); err != nil {
 		return nil, err
@@ -183,7 +207,16 @@ func Template(p Profile, d Data) (*x509.Certificate, error) {
 	} {
 		data.Set(k, v)
 	}
-	c, err := x509util.NewCertificateFromX509(&x509.Certificate{}, x509util.WithTemplate(src, data))
+	render := func(cr *x509.CertificateRequest, o *x509util.Options) error {
+		var buf bytes.Buffer
+		data.SetCertificateRequest(cr)
+		if err := t.Execute(&buf, data); err != nil {
+			return err
+		}
+		o.CertBuffer = &buf
+		return nil
+	}
+	c, err := x509util.NewCertificateFromX509(&x509.Certificate{}, render)
 	if err != nil {
 		return nil, fmt.Errorf("certs: render profile %s: %w", p, err)
 	}

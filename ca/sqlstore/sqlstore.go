@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -41,6 +42,7 @@ var migrations = []string{
 		reason        TEXT NOT NULL DEFAULT '',
 		attest_tx     BLOB,
 		attest_height INTEGER NOT NULL DEFAULT 0,
+		attest_result TEXT NOT NULL DEFAULT '' CHECK (attest_result IN ('', 'committed', 'refused')),
 		issued_at     INTEGER NOT NULL,
 		retain_until  INTEGER NOT NULL
 	);
@@ -99,10 +101,10 @@ var migrations = []string{
 
 const (
 	certColumns = `serial, algo, profile, subject, address, key_hash, fingerprint, der, not_before, not_after, status,
-		revoked_at, reason, attest_tx, attest_height, issued_at, retain_until`
+		revoked_at, reason, attest_tx, attest_height, attest_result, issued_at, retain_until`
 	qInsertCert = `INSERT INTO ca_certificates (` + certColumns + `) VALUES (:serial, :algo, :profile, :subject, :address,
 		:key_hash, :fingerprint, :der, :not_before, :not_after, :status, :revoked_at, :reason, :attest_tx, :attest_height,
-		:issued_at, :retain_until)`
+		:attest_result, :issued_at, :retain_until)`
 	qCert        = `SELECT ` + certColumns + ` FROM ca_certificates WHERE serial = ?`
 	qCertsByKey  = `SELECT ` + certColumns + ` FROM ca_certificates WHERE key_hash = ? ORDER BY issued_at, serial`
 	qCertsBySubj = `SELECT ` + certColumns + ` FROM ca_certificates WHERE subject = ? ORDER BY issued_at, serial`
@@ -122,9 +124,11 @@ const (
 	qPending = `SELECT seq, kind, serial, address, body, tx_id, not_after, attempts, last_error, created_at
 		FROM ca_outbox WHERE state = 'pending' ORDER BY seq LIMIT ?`
 	qDone = `UPDATE ca_outbox SET state = 'done', height = ?, code = ?, log = ?, done_at = ? WHERE seq = ? AND state = 'pending'`
-	// An attestation's outcome changes a certificate only while it waits for it.
-	qAttested = `UPDATE ca_certificates SET status = ?, revoked_at = ?, reason = ?, attest_height = ?
-		WHERE serial = ? AND status = 'pending_attestation'`
+	// An attestation's outcome is always recorded. Its status change applies to a certificate
+	// waiting for it; a refusal also ends a hold (the certificate never became usable).
+	qAttestResult = `UPDATE ca_certificates SET attest_height = ?, attest_result = ? WHERE serial = ?`
+	qAttested     = `UPDATE ca_certificates SET status = ?, revoked_at = ?, reason = ?
+		WHERE serial = ? AND (status = 'pending_attestation' OR (status = 'on_hold' AND ? = 'attestation_refused'))`
 	qRetry     = `UPDATE ca_outbox SET attempts = attempts + 1, last_error = ? WHERE seq = ? AND state = 'pending'`
 	qRetryBody = `UPDATE ca_outbox SET attempts = attempts + 1, last_error = ?, body = ?, tx_id = ?, not_after = ?
 		WHERE seq = ? AND state = 'pending'`
@@ -133,7 +137,12 @@ const (
 )
 
 // Store is a ca.Store on SQLite.
-type Store struct{ db *sqlx.DB }
+type Store struct {
+	db      *sqlx.DB
+	qmu     sync.Mutex // guards queue and each creation's done and err
+	queue   []*creation
+	flushMu sync.Mutex // one group commit at a time
+}
 
 var _ ca.Store = (*Store)(nil)
 
@@ -165,6 +174,7 @@ type certRow struct {
 	Reason       string `db:"reason"`
 	AttestTx     []byte `db:"attest_tx"`
 	AttestHeight int64  `db:"attest_height"`
+	AttestResult string `db:"attest_result"`
 	IssuedAt     int64  `db:"issued_at"`
 	RetainUntil  int64  `db:"retain_until"`
 }
@@ -186,7 +196,7 @@ func fromNanos(n int64) time.Time {
 func toRow(c *ca.Certificate) certRow {
 	r := certRow{Serial: c.Serial, Algo: int(c.Algo), Profile: string(c.Profile), Subject: c.SubjectID,
 		KeyHash: c.KeyHash[:], Fingerprint: c.Fingerprint[:], DER: c.DER, NotBefore: nanos(c.NotBefore), NotAfter: nanos(c.NotAfter),
-		Status: string(c.Status), RevokedAt: nanos(c.RevokedAt), Reason: string(c.Reason), AttestHeight: c.AttestHeight,
+		Status: string(c.Status), RevokedAt: nanos(c.RevokedAt), Reason: string(c.Reason), AttestHeight: c.AttestHeight, AttestResult: c.AttestResult,
 		IssuedAt: nanos(c.IssuedAt), RetainUntil: nanos(c.RetainUntil)}
 	if !c.Address.IsZero() {
 		r.Address = c.Address.String()
@@ -200,7 +210,7 @@ func toRow(c *ca.Certificate) certRow {
 func (r *certRow) cert() (*ca.Certificate, error) {
 	c := &ca.Certificate{Serial: r.Serial, Algo: keys.Algo(r.Algo), AlgoName: keys.Algo(r.Algo).String(), Profile: certs.Profile(r.Profile),
 		SubjectID: r.Subject, DER: r.DER, NotBefore: fromNanos(r.NotBefore), NotAfter: fromNanos(r.NotAfter), Status: ca.Status(r.Status),
-		RevokedAt: fromNanos(r.RevokedAt), Reason: ca.Reason(r.Reason), AttestHeight: r.AttestHeight,
+		RevokedAt: fromNanos(r.RevokedAt), Reason: ca.Reason(r.Reason), AttestHeight: r.AttestHeight, AttestResult: r.AttestResult,
 		IssuedAt: fromNanos(r.IssuedAt), RetainUntil: fromNanos(r.RetainUntil)}
 	if r.Address != "" {
 		a, err := keys.ParseAddress(r.Address)
@@ -217,53 +227,143 @@ func (r *certRow) cert() (*ca.Certificate, error) {
 
 // inTx runs fn in a write transaction and commits it.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("ca store: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("ca store: commit: %w", err)
-	}
-	return nil
+	return sqlite.Write(ctx, s.db, fn)
 }
 
-// CreateCertificate implements ca.Store.
+// creation is a CreateCertificate call waiting for its group commit.
+type creation struct {
+	c    *ca.Certificate
+	item *ca.OutboxItem
+	code *ca.CodeUse
+	ev   audit.Event
+	done bool
+	err  error
+}
+
+// CreateCertificate implements ca.Store. Concurrent calls are committed together (group
+// commit): the caller that gets the write turn writes every waiting certificate in one
+// transaction, each under a savepoint, so one refusal (a duplicate key, a used code) undoes only
+// its own writes.
 func (s *Store) CreateCertificate(ctx context.Context, c *ca.Certificate, item *ca.OutboxItem, code *ca.CodeUse, ev audit.Event) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, qKeyOwner, c.KeyHash[:], c.SubjectID); err != nil {
-			return fmt.Errorf("ca store: key owner: %w", err)
+	me := &creation{c: c, item: item, code: code, ev: ev}
+	s.qmu.Lock()
+	s.queue = append(s.queue, me)
+	s.qmu.Unlock()
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	s.qmu.Lock()
+	batch := s.queue
+	s.queue = nil
+	done := me.done
+	s.qmu.Unlock()
+	if done {
+		return me.err // an earlier turn wrote it
+	}
+	err := s.inTx(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error {
+		st, err := prepareCreate(ctx, tx)
+		if err != nil {
+			return err
 		}
+		defer st.close()
+		for i, cr := range batch {
+			sp := fmt.Sprintf("c%d", i)
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+				return fmt.Errorf("ca store: %w", err)
+			}
+			if cr.err = createOne(ctx, tx, st, cr); cr.err != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO "+sp); err != nil {
+					return fmt.Errorf("ca store: %w", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE "+sp); err != nil {
+				return fmt.Errorf("ca store: %w", err)
+			}
+		}
+		return nil
+	})
+	s.qmu.Lock()
+	for _, cr := range batch {
+		if err != nil {
+			cr.err = err
+		}
+		cr.done = true
+	}
+	s.qmu.Unlock()
+	return me.err
+}
+
+// createStmts are the statements of a certificate's creation, prepared once per group commit.
+type createStmts struct {
+	owner, ownerGet, code, item *sqlx.Stmt
+	cert                        *sqlx.NamedStmt
+}
+
+func prepareCreate(ctx context.Context, tx *sqlx.Tx) (*createStmts, error) {
+	st := &createStmts{}
+	var err error
+	for _, p := range []struct {
+		s **sqlx.Stmt
+		q string
+	}{{&st.owner, qKeyOwner}, {&st.ownerGet, qKeyOwnerGet}, {&st.code, qUseCode}, {&st.item, qInsertItem}} {
+		if *p.s, err = tx.PreparexContext(ctx, p.q); err != nil {
+			st.close()
+			return nil, fmt.Errorf("ca store: %w", err)
+		}
+	}
+	if st.cert, err = tx.PrepareNamedContext(ctx, qInsertCert); err != nil {
+		st.close()
+		return nil, fmt.Errorf("ca store: %w", err)
+	}
+	return st, nil
+}
+
+func (st *createStmts) close() {
+	for _, s := range []*sqlx.Stmt{st.owner, st.ownerGet, st.code, st.item} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	if st.cert != nil {
+		st.cert.Close()
+	}
+}
+
+func createOne(ctx context.Context, tx *sqlx.Tx, st *createStmts, cr *creation) error {
+	c := cr.c
+	res, err := st.owner.ExecContext(ctx, c.KeyHash[:], c.SubjectID)
+	if err != nil {
+		return fmt.Errorf("ca store: key owner: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 { // the key was certified before: to whom?
 		var owner string
-		if err := tx.GetContext(ctx, &owner, qKeyOwnerGet, c.KeyHash[:]); err != nil {
+		if err := st.ownerGet.GetContext(ctx, &owner, c.KeyHash[:]); err != nil {
 			return fmt.Errorf("ca store: key owner: %w", err)
 		}
 		if owner != c.SubjectID {
 			return ca.ErrDuplicateKey
 		}
-		if code != nil {
-			res, err := tx.ExecContext(ctx, qUseCode, nanos(code.At), code.Subject, code.Hash[:])
-			if err != nil {
-				return fmt.Errorf("ca store: enrollment code: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return fmt.Errorf("%w: no unused enrollment code of this subject matches", ca.ErrEnrollment)
-			}
+	}
+	if code := cr.code; code != nil {
+		res, err := st.code.ExecContext(ctx, nanos(code.At), code.Subject, code.Hash[:])
+		if err != nil {
+			return fmt.Errorf("ca store: enrollment code: %w", err)
 		}
-		if _, err := tx.NamedExecContext(ctx, qInsertCert, toRow(c)); err != nil {
-			return fmt.Errorf("ca store: certificate: %w", err)
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: no unused enrollment code of this subject matches", ca.ErrEnrollment)
 		}
-		if item != nil {
-			if err := insertItem(ctx, tx, item); err != nil {
-				return err
-			}
+	}
+	if _, err := st.cert.ExecContext(ctx, toRow(c)); err != nil {
+		return fmt.Errorf("ca store: certificate: %w", err)
+	}
+	if it := cr.item; it != nil {
+		res, err := st.item.ExecContext(ctx, it.Kind, it.Serial, it.Address.String(), it.Body, it.TxID[:], nanos(it.NotAfter), nanos(it.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("ca store: outbox: %w", err)
 		}
-		_, err := sqlaudit.Append(ctx, tx, ev)
-		return err
-	})
+		it.Seq, _ = res.LastInsertId()
+	}
+	_, err = sqlaudit.Append(ctx, tx, cr.ev)
+	return err
 }
 
 func insertItem(ctx context.Context, tx *sqlx.Tx, it *ca.OutboxItem) error {
@@ -443,8 +543,15 @@ func (s *Store) CompleteOutbox(ctx context.Context, seq int64, p ca.Posted, seri
 		if n, _ := res.RowsAffected(); n != 1 {
 			return nil // completed concurrently (another process posted it): nothing more to do
 		}
-		if ch != nil {
-			if _, err := tx.ExecContext(ctx, qAttested, string(ch.To), nanos(ch.RevokedAt), string(ch.Reason), p.Height, serial); err != nil {
+		if ch != nil { // an attestation's outcome
+			result := "committed"
+			if ch.To == ca.StatusRefused {
+				result = "refused"
+			}
+			if _, err := tx.ExecContext(ctx, qAttestResult, p.Height, result, serial); err != nil {
+				return fmt.Errorf("ca store: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, qAttested, string(ch.To), nanos(ch.RevokedAt), string(ch.Reason), serial, string(ch.To)); err != nil {
 				return fmt.Errorf("ca store: %w", err)
 			}
 		}

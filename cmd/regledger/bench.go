@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/regledger/regledger/ca/catest"
 	"github.com/regledger/regledger/ledger/ledgertest"
 	"github.com/regledger/regledger/ledger/memstore"
 	"github.com/regledger/regledger/ledger/node"
@@ -25,6 +26,8 @@ func benchmarks() map[string]benchmark {
 		"ledger.apply": benchLedgerApply,
 		"ledger.node":  benchLedgerNode,
 		"ledger.scale": benchLedgerScale,
+		"ca.issue":     benchCAIssue,
+		"ca.ocsp":      benchCAOCSP,
 	}
 }
 
@@ -92,5 +95,23 @@ func benchLedgerScale(ctx context.Context, w io.Writer) error {
 	}
 	_, err = fmt.Fprintf(w, "bench ledger.scale: holdings_small=%d tps_small=%.0f holdings_large=%d tps_large=%.0f ratio=%.2f\n",
 		r.SmallHoldings, r.SmallTPS, r.LargeHoldings, r.LargeTPS, r.Ratio)
+	return err
+}
+
+func benchCAIssue(ctx context.Context, w io.Writer) error {
+	r, err := catest.BenchIssue(ctx, catest.BenchConfig{})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "bench ca.issue: certs_per_sec=%.0f sign_limit=%.0f ratio=%.2f\n", r.PerSec, r.SignLimit, r.Ratio)
+	return err
+}
+
+func benchCAOCSP(ctx context.Context, w io.Writer) error {
+	r, err := catest.BenchOCSP(ctx, catest.BenchConfig{})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "bench ca.ocsp: responses_per_sec=%.0f sign_limit=%.0f ratio=%.2f\n", r.PerSec, r.SignLimit, r.Ratio)
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -74,4 +75,31 @@ func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 func IsConstraint(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
+}
+
+// writers serialises the write transactions of each database within the process. SQLite takes
+// one writer at a time anyway; waiting on a mutex instead of SQLite's busy handler (which sleeps
+// in steps of milliseconds) keeps concurrent writers from idling. Other processes on the same
+// file still meet the busy timeout.
+var writers sync.Map // *sqlx.DB → *sync.Mutex
+
+// Write runs fn in a write transaction of db, serialised with the process's other writers of
+// db, and commits it unless fn fails.
+func Write(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	m, _ := writers.LoadOrStore(db, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	defer mu.Unlock()
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
 }
