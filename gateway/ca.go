@@ -30,7 +30,9 @@ func (s *Server) caRoutes() {
 	}
 	g := s.e.Group("/ca/v1")
 	g.POST("/enroll", s.enroll)
+	s.e.POST("/api/v1/ca/enroll", s.enroll)
 	g.GET("/certs/:serial", s.getCert)
+	g.GET("/certs/:serial/status", s.certStatus)
 	g.POST("/ocsp", s.ocspPost)
 	g.GET("/ocsp/*", s.ocspGet)
 	for _, h := range []struct {
@@ -120,6 +122,33 @@ func (s *Server) getCert(c echo.Context) error {
 		return writeJSON(c, http.StatusOK, v)
 	}
 	return c.Blob(http.StatusOK, "application/pem-certificate-chain", cert.PEM())
+}
+
+// CertStatus is what anyone may know of a certificate: its state, not its holder.
+type CertStatus struct {
+	Serial       string    `json:"serial"`
+	Status       ca.Status `json:"status"`
+	NotAfter     time.Time `json:"not_after"`
+	RevokedAt    time.Time `json:"revoked_at,omitzero"`
+	Reason       ca.Reason `json:"reason,omitempty"`
+	AttestTx     string    `json:"attest_tx,omitempty"`
+	AttestHeight int64     `json:"attest_height,omitempty"`
+}
+
+// certStatus answers a certificate's state, for the subject's software waiting on its
+// attestation and for relying parties; the certificate itself (which names its holder) needs a
+// role.
+func (s *Server) certStatus(c echo.Context) error {
+	cert, err := s.ca.Certificate(c.Request().Context(), c.Param("serial"))
+	if err != nil {
+		return err
+	}
+	v := CertStatus{Serial: cert.Serial, Status: cert.Status, NotAfter: cert.NotAfter, RevokedAt: cert.RevokedAt,
+		AttestHeight: cert.AttestHeight, Reason: cert.Reason}
+	if !cert.AttestTx.IsZero() {
+		v.AttestTx = cert.AttestTx.String()
+	}
+	return writeJSON(c, http.StatusOK, v)
 }
 
 func (s *Server) chain(c echo.Context, algo keys.Algo) error {

@@ -24,6 +24,7 @@ import (
 	"github.com/regledger/regledger/ca/ocsp"
 	casql "github.com/regledger/regledger/ca/sqlstore"
 	"github.com/regledger/regledger/gateway"
+	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/kyc"
 	kycsql "github.com/regledger/regledger/kyc/sqlstore"
@@ -135,13 +136,22 @@ func TestCAEnrollment(t *testing.T) {
 	if id.status != 200 || !strings.Contains(string(id.body), ledger.Hash(s.Commitment).String()) || strings.Contains(string(id.body), s.Name) {
 		t.Fatalf("identity %d %s", id.status, id.body)
 	}
+	// Anyone may know its state; the certificate itself, which names the holder, needs a role.
+	if st := e.get("/ca/v1/certs/" + serial + "/status"); st.status != 200 || st.json(t)["status"] != "active" || strings.Contains(string(st.body), s.Name) {
+		t.Fatalf("status: %d %s", st.status, st.body)
+	}
+	if r := e.get("/ca/v1/certs/" + serial); r.status != http.StatusUnauthorized {
+		t.Fatalf("the certificate without credentials: %d", r.status)
+	}
 	// One certificate, in PEM or in JSON with its state and chain.
-	r := e.get("/ca/v1/certs/" + strings.ToUpper(serial))
+	op := e.as(auth.CAOperator)
+	r := op.get("/ca/v1/certs/" + strings.ToUpper(serial))
 	if r.status != 200 || r.ctype != "application/pem-certificate-chain" || !bytes.Equal(r.body, []byte(cert["pem"].(string))) {
 		t.Fatalf("PEM: %d %s", r.status, r.ctype)
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.url+"/ca/v1/certs/"+serial, nil)
 	req.Header.Set("Accept", "application/json")
+	op.credentials(req)
 	resp, err := e.http.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -266,8 +276,8 @@ func TestCARefusesBadInput(t *testing.T) {
 	if fmt.Sprint(before) != fmt.Sprint(after) {
 		t.Fatalf("refused enrollments changed the CA: %v → %v", before, after)
 	}
-	for path, want := range map[string]int{"/ca/v1/certs/00ff": 404, "/ca/v1/certs/zz": 400} {
-		if r := e.get(path); r.status != want || r.ctype != "application/problem+json" {
+	for path, want := range map[string]int{"/ca/v1/certs/00ff": 404, "/ca/v1/certs/zz": 400, "/ca/v1/certs/00ff/status": 404, "/ca/v1/certs/zz/status": 400} {
+		if r := e.as(auth.CAOperator).get(path); r.status != want || r.ctype != "application/problem+json" {
 			t.Fatalf("%s: %d", path, r.status)
 		}
 	}

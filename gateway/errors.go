@@ -105,6 +105,8 @@ func (s *Server) toProblem(err error) *Problem {
 	switch {
 	case errors.As(err, &p):
 		return p
+	case authProblem(err) != nil:
+		return authProblem(err)
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusRequestEntityTooLarge:

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/regledger/regledger/ca"
+	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/draft"
 	"github.com/regledger/regledger/ledger/node"
@@ -80,6 +81,7 @@ type Server struct {
 	node   Node
 	drafts *draft.Service
 	ca     *ca.Authority
+	auth   *auth.Service
 	log    *slog.Logger
 	e      *echo.Echo
 	reg    *prometheus.Registry
@@ -129,7 +131,11 @@ func New(cfg Config, n Node, drafts *draft.Service, opts ...Option) (*Server, er
 	s.e.Use(middleware.Recover())
 	s.e.Use(s.observe)
 	s.e.Use(middleware.BodyLimit(strconv.FormatInt(cfg.MaxBodyBytes, 10)))
+	s.e.Use(s.authorize)
 	s.routes()
+	if err := s.checkPolicy(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -156,6 +162,7 @@ func (s *Server) routes() {
 	v1.POST("/drafts/:id/signatures", s.signDraft)
 	v1.POST("/drafts/:id/submit", s.submitDraft)
 	v1.GET("/drafts/:id/check", s.checkDraft)
+	s.authRoutes()
 	s.caRoutes()
 }
 

@@ -16,10 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/gateway"
+	"github.com/regledger/regledger/gateway/auth"
+	authsql "github.com/regledger/regledger/gateway/auth/sqlstore"
 	"github.com/regledger/regledger/internal/sqlite"
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/kyc"
@@ -38,6 +41,58 @@ type env struct {
 	http *http.Client
 	ca   *ca.Authority
 	kyc  *kyc.Service
+	srv  *gateway.Server
+	auth *auth.Service
+	// tokens holds an API token per role (kyc-officer of bank-a, company-officer of testCompany).
+	tokens map[auth.Role]string
+	// bearer, when set, is sent as the Authorization of every request (see as).
+	bearer string
+	// csrf and cookies, when set, are sent too (see login).
+	csrf   string
+	cookie *http.Cookie
+}
+
+// testCompany scopes the test company-officer.
+const testCompany = "91350100M000100Y43"
+
+// as returns e acting with role's token.
+func (e *env) as(role auth.Role) *env {
+	c := *e
+	c.bearer, c.cookie, c.csrf = e.tokens[role], nil, ""
+	return &c
+}
+
+// testArgon2 is the cheapest argon2 cost the configuration allows.
+var testArgon2 = auth.Argon2{Time: 1, MemoryKiB: 8 << 10, Threads: 1}
+
+func startAuth(t *testing.T, db *sqlx.DB) (*auth.Service, map[auth.Role]string) {
+	t.Helper()
+	st, err := authsql.New(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := auth.DefaultConfig()
+	cfg.Argon2 = testArgon2
+	a, err := auth.New(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks := map[auth.Role]string{}
+	for _, r := range auth.Roles {
+		var sc auth.Scope
+		switch r {
+		case auth.KYCOfficer:
+			sc.Institution = "bank-a"
+		case auth.CompanyOfficer:
+			sc.Company = testCompany
+		}
+		_, secret, err := a.CreateToken(t.Context(), auth.TokenInput{Role: r, Scope: sc}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks[r] = secret
+	}
+	return a, toks
 }
 
 func freePort(t *testing.T) string {
@@ -87,7 +142,9 @@ func start(t *testing.T) *env {
 	gc.Listen = freePort(t)
 	gc.SubmitWait = 20 * time.Second
 	authority, subjects := startCA(t, home, db, b, "http://"+gc.Listen, n)
-	srv, err := gateway.New(gc, n, draft.New(st, n.Ledger()), gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithCA(authority))
+	authn, tokens := startAuth(t, db)
+	srv, err := gateway.New(gc, n, draft.New(st, n.Ledger()), gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithCA(authority),
+		gateway.WithAuth(authn))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +158,8 @@ func start(t *testing.T) *env {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	e := &env{t: t, url: "http://" + gc.Listen, b: b, n: n, http: &http.Client{Timeout: 30 * time.Second}, ca: authority, kyc: subjects}
+	e := &env{t: t, url: "http://" + gc.Listen, b: b, n: n, http: &http.Client{Timeout: 30 * time.Second}, ca: authority, kyc: subjects,
+		srv: srv, auth: authn, tokens: tokens}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := e.http.Get(e.url + "/healthz")
@@ -143,6 +201,7 @@ func (e *env) do(method, path, ctype string, body []byte) response {
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
+	e.credentials(req)
 	resp, err := e.http.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -150,6 +209,19 @@ func (e *env) do(method, path, ctype string, body []byte) response {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: b}
+}
+
+// credentials adds e's token or session cookie and CSRF token to req.
+func (e *env) credentials(req *http.Request) {
+	if e.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+e.bearer)
+	}
+	if e.cookie != nil {
+		req.AddCookie(e.cookie)
+	}
+	if e.csrf != "" {
+		req.Header.Set("X-CSRF-Token", e.csrf)
+	}
 }
 
 func (e *env) get(path string) response { return e.do(http.MethodGet, path, "", nil) }
@@ -266,7 +338,10 @@ func TestAPI(t *testing.T) {
 		if m["status"] != "ok" || m["height"].(float64) < 1 {
 			t.Fatalf("healthz %v", m)
 		}
-		if r := e.get("/metrics"); r.status != 200 || !strings.Contains(string(r.body), "regledger_http_requests_total") || !strings.Contains(string(r.body), "regledger_abci_height") {
+		if r := e.get("/metrics"); r.status != http.StatusUnauthorized {
+			t.Fatalf("metrics without credentials: %d", r.status)
+		}
+		if r := e.as(auth.Auditor).get("/metrics"); r.status != 200 || !strings.Contains(string(r.body), "regledger_http_requests_total") || !strings.Contains(string(r.body), "regledger_abci_height") {
 			t.Fatalf("metrics: %d", r.status)
 		}
 		var doc struct {
@@ -276,18 +351,41 @@ func TestAPI(t *testing.T) {
 		if err := json.Unmarshal(e.get("/api/v1/openapi.json").body, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
 			t.Fatalf("openapi: %v", err)
 		}
-		for _, rt := range routes {
-			p := rt[1]
-			for _, seg := range []string{"hash", "height", "uscc", "address", "id", "serial"} {
+		var full struct {
+			Paths map[string]map[string]struct {
+				Roles    []string `json:"x-regledger-roles"`
+				Security []any    `json:"security"`
+			} `json:"paths"`
+		}
+		if err := json.Unmarshal(e.get("/api/v1/openapi.json").body, &full); err != nil {
+			t.Fatal(err)
+		}
+		paths := map[string]bool{}
+		for _, rt := range e.srv.Routes() {
+			if rt.Path == "/" {
+				continue // the HTML index
+			}
+			p := rt.Path
+			for _, seg := range []string{"hash", "height", "uscc", "address", "id", "serial", "name"} {
 				p = strings.ReplaceAll(p, ":"+seg, "{"+seg+"}")
 			}
 			p = strings.ReplaceAll(p, "*", "{request}")
-			if _, ok := doc.Paths[p][strings.ToLower(rt[0])]; !ok {
-				t.Errorf("route %s %s is not in the OpenAPI document", rt[0], p)
+			paths[p] = true
+			if _, ok := doc.Paths[p][strings.ToLower(rt.Method)]; !ok {
+				t.Errorf("route %s %s is not in the OpenAPI document", rt.Method, p)
+				continue
+			}
+			op := full.Paths[p][strings.ToLower(rt.Method)]
+			var roles []string
+			for _, r := range rt.Roles {
+				roles = append(roles, string(r))
+			}
+			if fmt.Sprint(op.Roles) != fmt.Sprint(roles) || rt.Public != (len(op.Security) == 0) {
+				t.Errorf("%s %s: the document gives roles %v (security %v), the server %v (public %v)", rt.Method, p, op.Roles, op.Security, roles, rt.Public)
 			}
 		}
-		if len(doc.Paths) != len(routesPaths()) {
-			t.Errorf("OpenAPI has %d paths, the server %d", len(doc.Paths), len(routesPaths()))
+		if len(doc.Paths) != len(paths) {
+			t.Errorf("OpenAPI has %d paths, the server %d", len(doc.Paths), len(paths))
 		}
 	})
 
@@ -479,7 +577,11 @@ func TestAPI(t *testing.T) {
 		e.b.Now = time.Now()
 		nt := e.b.Tx(&ledger.TransferNotice{USCC: big.USCC, Transferor: ps[0].Addr, Transferee: ps[50].Addr, Terms: ledgertest.Terms(10, 1000)}, ps[0].Key)
 		e.ok(nt)
-		notice := string(e.get("/api/v1/notices/" + nt.ID().String()).body)
+		nr := e.get("/api/v1/notices/" + nt.ID().String())
+		if nr.status != http.StatusOK {
+			t.Fatalf("notice: %d %s", nr.status, nr.body)
+		}
+		notice := string(nr.body)
 		problem(t, e.submit(e.b.Tx(&ledger.NoticeReply{Notice: nt.ID(), From: ps[1].Addr, Kind: ledger.ReplyExercise, Terms: ledgertest.Terms(10, 900)}, ps[1].Key)), 422, ledger.RuleLLC3)
 		if string(e.get("/api/v1/notices/"+nt.ID().String()).body) != notice {
 			t.Fatal("the refused exercise changed the notice")
@@ -652,26 +754,4 @@ func hasRule(m map[string]any, rule string) bool {
 		}
 	}
 	return false
-}
-
-// routes lists the server's API routes; the OpenAPI test checks the document against it.
-var routes = [][2]string{
-	{"GET", "/healthz"}, {"GET", "/metrics"}, {"GET", "/api/v1/openapi.json"},
-	{"POST", "/api/v1/tx"}, {"POST", "/api/v1/tx/check"}, {"GET", "/api/v1/tx/:hash"},
-	{"GET", "/api/v1/blocks/:height"}, {"GET", "/api/v1/companies"}, {"GET", "/api/v1/companies/:uscc"},
-	{"GET", "/api/v1/companies/:uscc/register"}, {"GET", "/api/v1/companies/:uscc/notices"}, {"GET", "/api/v1/notices/:id"},
-	{"GET", "/api/v1/identities/:address"}, {"GET", "/api/v1/feed"},
-	{"POST", "/api/v1/drafts"}, {"GET", "/api/v1/drafts/:id"}, {"POST", "/api/v1/drafts/:id/signatures"},
-	{"POST", "/api/v1/drafts/:id/submit"}, {"GET", "/api/v1/drafts/:id/check"},
-	{"POST", "/ca/v1/enroll"}, {"GET", "/ca/v1/certs/:serial"}, {"POST", "/ca/v1/ocsp"}, {"GET", "/ca/v1/ocsp/*"},
-	{"GET", "/ca/v1/chain"}, {"GET", "/ca/v1/issuer.crt"}, {"GET", "/ca/v1/crl"}, {"GET", "/ca/v1/crl.pem"},
-	{"GET", "/ca/v1/p256/chain"}, {"GET", "/ca/v1/p256/issuer.crt"}, {"GET", "/ca/v1/p256/crl"}, {"GET", "/ca/v1/p256/crl.pem"},
-}
-
-func routesPaths() map[string]bool {
-	m := map[string]bool{}
-	for _, r := range routes {
-		m[r[1]] = true
-	}
-	return m
 }

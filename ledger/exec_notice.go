@@ -339,6 +339,9 @@ type allocation struct {
 // contribution on the chosen basis, the split is equal. The consideration is split in proportion
 // to the allocated quantities by the same rule, so the parts add up exactly.
 func allocate(t Terms, ex []*Recipient) []allocation {
+	if len(ex) == 0 {
+		return nil // nobody exercised: nothing to allocate
+	}
 	w := make([]uint64, len(ex))
 	var total uint64
 	for i, r := range ex {

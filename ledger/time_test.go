@@ -109,6 +109,9 @@ func TestLargestRemainder(t *testing.T) {
 		{"tie on remainder, larger basis wins", 1, []*Recipient{r(1, 1), r(2, 2), r(1, 3)}, []uint64{0, 1, 0}},
 		{"huge amounts", MaxAmount, []*Recipient{r(MaxAmount, 1), r(MaxAmount-1, 2)}, nil},
 	}
+	if got := allocate(Terms{Quantity: 10, Consideration: 30}, nil); got != nil {
+		t.Fatalf("nobody exercised, yet %v was allocated", got)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got := allocate(Terms{Quantity: c.qty, Consideration: c.qty * 3}, c.ex)

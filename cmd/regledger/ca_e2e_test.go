@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +38,24 @@ func jsonOut(t *testing.T, s string, v any) {
 // The CA through its commands and the running node: the operator adds a subject, the subject
 // requests its certificate with its own key, openssl verifies the chain and asks OCSP, the
 // operator revokes, and the ledger, OCSP and the CRL all follow.
+// httpStatus GETs url, with a bearer token when tok is not empty, and returns the status.
+func httpStatus(t *testing.T, url, tok string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func TestCAEndToEnd(t *testing.T) {
 	home, api := initHomeForTest(t)
 	cfgPath := filepath.Join(home, configFile)
@@ -81,6 +101,22 @@ func TestCAEndToEnd(t *testing.T) {
 	// The code was used up.
 	if _, _, code := cli(t, e2eEnv, "cert", "request", "--key", key, "--subject", sub.Subject, "--code", sub.Code, "--api", p.api); code == 0 {
 		t.Fatal("an enrollment code was accepted twice")
+	}
+	// The certificate itself needs a role: a ca-operator token from "token create", which prints
+	// the token alone on stdout.
+	certURL := p.api + "/ca/v1/certs/" + cert.Serial
+	if st := httpStatus(t, certURL, ""); st != http.StatusUnauthorized {
+		t.Fatalf("certificate without credentials: %d", st)
+	}
+	tok := mustCLI(t, e2eEnv, "token", "create", "--home", home, "--role", "ca-operator", "--ttl", "1h")
+	if !regexp.MustCompile(`^rlt_[a-z2-7]+\n$`).MatchString(tok) {
+		t.Fatalf("token create printed %q", tok)
+	}
+	if st := httpStatus(t, certURL, strings.TrimSpace(tok)); st != http.StatusOK {
+		t.Fatalf("certificate with a ca-operator token: %d", st)
+	}
+	if _, stderr, code := cli(t, e2eEnv, "token", "create", "--home", home, "--role", "kyc-officer"); code == 0 || !strings.Contains(stderr, "institution") {
+		t.Fatalf("kyc-officer token without an institution: exit %d %s", code, stderr)
 	}
 	idm, err := c.Raw(t.Context(), "/api/v1/identities/"+cert.Address)
 	if err != nil || !strings.Contains(string(idm), `"kind":"person"`) {
@@ -130,6 +166,22 @@ func TestCAEndToEnd(t *testing.T) {
 	// The node posts the revocation the CLI queued.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		// The certificate itself needs a role: a ca-operator token from "token create", which prints
+		// the token alone on stdout.
+		certURL := p.api + "/ca/v1/certs/" + cert.Serial
+		if st := httpStatus(t, certURL, ""); st != http.StatusUnauthorized {
+			t.Fatalf("certificate without credentials: %d", st)
+		}
+		tok := mustCLI(t, e2eEnv, "token", "create", "--home", home, "--role", "ca-operator", "--ttl", "1h")
+		if !regexp.MustCompile(`^rlt_[a-z2-7]+\n$`).MatchString(tok) {
+			t.Fatalf("token create printed %q", tok)
+		}
+		if st := httpStatus(t, certURL, strings.TrimSpace(tok)); st != http.StatusOK {
+			t.Fatalf("certificate with a ca-operator token: %d", st)
+		}
+		if _, stderr, code := cli(t, e2eEnv, "token", "create", "--home", home, "--role", "kyc-officer"); code == 0 || !strings.Contains(stderr, "institution") {
+			t.Fatalf("kyc-officer token without an institution: exit %d %s", code, stderr)
+		}
 		idm, err := c.Raw(t.Context(), "/api/v1/identities/"+cert.Address)
 		if err == nil && strings.Contains(string(idm), `"revoke_reason":"key_compromise"`) {
 			break

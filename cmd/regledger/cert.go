@@ -78,9 +78,11 @@ func newCertRequestCmd(e *env) *cobra.Command {
 					return ctx.Err()
 				case <-time.After(500 * time.Millisecond):
 				}
-				if cert, err = cl.Certificate(ctx, cert.Serial); err != nil {
+				st, err := cl.CertificateStatus(ctx, cert.Serial)
+				if err != nil {
 					return err
 				}
+				cert.Status, cert.AttestTx, cert.AttestHeight = st.Status, st.AttestTx, st.AttestHeight
 			}
 			if out == "" {
 				out = strings.TrimSuffix(k.key, ".pem") + ".crt"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/gateway"
+	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/kyc"
 	"github.com/regledger/regledger/ledger/node"
 )
@@ -22,6 +23,7 @@ type fileConfig struct {
 	API  gateway.Config `toml:"api"`
 	CA   ca.Config      `toml:"ca"`
 	KYC  kyc.Config     `toml:"kyc"`
+	Auth auth.Config    `toml:"auth"`
 	Log  logConfig      `toml:"log"`
 }
 
@@ -31,7 +33,7 @@ type logConfig struct {
 
 func defaultFileConfig() fileConfig {
 	return fileConfig{Node: node.DefaultConfig(), API: gateway.DefaultConfig(), CA: ca.DefaultConfig(), KYC: kyc.DefaultConfig(),
-		Log: logConfig{Level: "info"}}
+		Auth: auth.DefaultConfig(), Log: logConfig{Level: "info"}}
 }
 
 func (c fileConfig) Validate() error {
@@ -47,6 +49,9 @@ func (c fileConfig) Validate() error {
 	}
 	if err := c.KYC.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("kyc: %w", err))
+	}
+	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -87,6 +87,9 @@ type initSummary struct {
 	Regulator string `json:"regulator"`
 	Court     string `json:"court"`
 	API       string `json:"api"`
+	// Admin and AdminPassword are the first user and its one-time password, shown once.
+	Admin         string `json:"admin"`
+	AdminPassword string `json:"admin_password"`
 }
 
 // initHome makes home a single-validator node of a new chain with fresh role keys encrypted
@@ -120,7 +123,11 @@ func initHome(home, chainID string, pass []byte, cfg fileConfig) (*initSummary, 
 	if err := writeConfig(home, cfg); err != nil {
 		return nil, err
 	}
-	return &initSummary{Home: home, ChainID: chainID, NodeID: id.NodeID,
+	otp, err := createAdmin(context.Background(), home, cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	return &initSummary{Admin: adminUser, AdminPassword: otp, Home: home, ChainID: chainID, NodeID: id.NodeID,
 		Attester: keys.AddressOf(r.attester.Public()).String(), Regulator: keys.AddressOf(r.regulator.Public()).String(),
 		Court: keys.AddressOf(r.court.Public()).String(), API: "http://" + cfg.API.Listen}, nil
 }

@@ -25,8 +25,8 @@ func newInitCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.print(e.stdout, s, fmt.Sprintf("initialised %s\n  chain id   %s\n  node id    %s\n  attester   %s\n  regulator  %s\n  court      %s\n  api        %s\nstart it with: regledger start --home %s",
-				s.Home, s.ChainID, s.NodeID, s.Attester, s.Regulator, s.Court, s.API, s.Home))
+			return o.print(e.stdout, s, fmt.Sprintf("initialised %s\n  chain id   %s\n  node id    %s\n  attester   %s\n  regulator  %s\n  court      %s\n  api        %s\n  admin      %s, one-time password %s (change it at the first login)\nstart it with: regledger start --home %s",
+				s.Home, s.ChainID, s.NodeID, s.Attester, s.Regulator, s.Court, s.API, s.Admin, s.AdminPassword, s.Home))
 		},
 	}
 	c.Flags().StringVar(&home, "home", "", "node home directory")

@@ -68,7 +68,8 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "initialised demo home %s (chain %s); its keys' passphrase is in %s\n", home, s.ChainID, filepath.Join(home, demoPassphrase))
+		fmt.Fprintf(e.stderr, "initialised demo home %s (chain %s); its keys' passphrase is in %s\nadmin user %q, one-time password %s (change it at the first login)\n",
+			home, s.ChainID, filepath.Join(home, demoPassphrase), s.Admin, s.AdminPassword)
 	}
 	cfg, err := loadConfig(home)
 	if err != nil {
@@ -117,7 +118,11 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 	if err != nil {
 		return err
 	}
-	gopts := []gateway.Option{gateway.WithLogger(log), gateway.WithRegistry(reg)}
+	authn, err := openAuth(ctx, home, cfg.Auth, db)
+	if err != nil {
+		return err
+	}
+	gopts := []gateway.Option{gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithAuth(authn)}
 	if cfg.CA.Enabled {
 		svc, err := openServices(ctx, home, cfg, pass, db)
 		if err != nil {

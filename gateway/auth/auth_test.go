@@ -100,7 +100,7 @@ func TestLoginSessionAndPasswordChange(t *testing.T) {
 	if err := e.svc.ChangePassword(ctx, p, otp, "my name is alice, ok"); !errors.Is(err, auth.ErrInvalid) {
 		t.Fatalf("password with the user name: %v", err)
 	}
-	if err := e.svc.ChangePassword(ctx, p, "wrong", goodPassword); !errors.Is(err, auth.ErrCredentials) {
+	if err := e.svc.ChangePassword(ctx, p, "wrong", goodPassword); !errors.Is(err, auth.ErrInvalid) {
 		t.Fatalf("wrong old password: %v", err)
 	}
 	if err := e.svc.ChangePassword(ctx, p, otp, goodPassword); err != nil {

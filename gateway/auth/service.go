@@ -279,7 +279,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, next st
 		return err
 	}
 	if !verifyPassword(u.PasswordHash, old) {
-		return ErrCredentials
+		return fmt.Errorf("%w: the old password is wrong", ErrInvalid)
 	}
 	if err := checkNewPassword(next, u.Name); err != nil {
 		return err

@@ -345,9 +345,20 @@ func (c *Client) Enroll(ctx context.Context, subject, csrPEM, code string) (*Cer
 	return &out, err
 }
 
-// Certificate returns a certificate and its state.
-func (c *Client) Certificate(ctx context.Context, serial string) (*Certificate, error) {
-	var out Certificate
-	_, err := c.do(ctx, http.MethodGet, "/ca/v1/certs/"+url.PathEscape(serial), nil, &out)
+// CertificateStatus is what anyone may know of a certificate: its state.
+type CertificateStatus struct {
+	Serial       string    `json:"serial"`
+	Status       string    `json:"status"`
+	NotAfter     time.Time `json:"not_after"`
+	RevokedAt    time.Time `json:"revoked_at,omitzero"`
+	Reason       string    `json:"reason,omitempty"`
+	AttestTx     string    `json:"attest_tx,omitempty"`
+	AttestHeight int64     `json:"attest_height,omitempty"`
+}
+
+// CertificateStatus returns a certificate's state.
+func (c *Client) CertificateStatus(ctx context.Context, serial string) (*CertificateStatus, error) {
+	var out CertificateStatus
+	_, err := c.do(ctx, http.MethodGet, "/ca/v1/certs/"+url.PathEscape(serial)+"/status", nil, &out)
 	return &out, err
 }

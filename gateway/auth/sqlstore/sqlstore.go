@@ -167,7 +167,9 @@ func (s *Store) UserByName(ctx context.Context, name string) (*auth.User, error)
 }
 
 // UserByID implements auth.Store.
-func (s *Store) UserByID(ctx context.Context, id string) (*auth.User, error) { return s.user(ctx, "id", id) }
+func (s *Store) UserByID(ctx context.Context, id string) (*auth.User, error) {
+	return s.user(ctx, "id", id)
+}
 
 // Users implements auth.Store.
 func (s *Store) Users(ctx context.Context) ([]*auth.User, error) {
