@@ -30,7 +30,6 @@ type rule struct {
 
 var (
 	open          = rule{public: true}
-	anyRole       = rule{any: true}
 	sessionRoutes = rule{any: true, duringChange: true}
 )
 
