@@ -27,6 +27,11 @@ var (
 	// ErrDecrypt is returned when a subject's sealed personal data cannot be opened or does not
 	// match the record it belongs to: a wrong data key or a tampered row.
 	ErrDecrypt = errors.New("kyc: cannot decrypt subject data")
+	// ErrNotReviewable is returned by Decide for a subject that does not need review, and for a
+	// second approval by the officer who gave the first (four eyes).
+	ErrNotReviewable = errors.New("kyc: subject does not await this decision")
+	// ErrScope is returned when an officer acts on a subject of another institution.
+	ErrScope = errors.New("kyc: subject of another institution")
 	// ErrConfig is returned by New and Config.Validate for an invalid configuration or missing
 	// dependencies, and by LoadSecrets for malformed secret files.
 	ErrConfig = errors.New("kyc: invalid configuration")

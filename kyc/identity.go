@@ -148,9 +148,9 @@ func allUpper(s string) bool {
 //
 //   - resident: see ValidateResident; nationality empty or CN;
 //   - passport: 1 to 20 of A–Z and 0–9; nationality required;
-//   - hk_macau_permit: H or M followed by 8 or 10 digits;
-//   - taiwan_permit: 8 to 10 of A–Z and 0–9;
-//   - foreign_permanent_id: three letters and 12 digits (the 2004 card), or 9 followed by 16
+//   - hkmo_permit: H or M followed by 8 or 10 digits;
+//   - tw_permit: 8 to 10 of A–Z and 0–9;
+//   - foreign_permanent: three letters and 12 digits (the 2004 card), or 9 followed by 16
 //     digits and a digit or X (the 2023 card); nationality, if given, not CN;
 //   - uscc: GB 32100-2015 (ledger.ValidateUSCC); nationality empty or CN.
 //

@@ -123,11 +123,11 @@ const (
 	// Passport is a passport number, scoped by the issuing country (Nationality is required).
 	Passport IDType = "passport"
 	// HKMacauPermit is the Mainland Travel Permit for Hong Kong and Macao Residents.
-	HKMacauPermit IDType = "hk_macau_permit"
+	HKMacauPermit IDType = "hkmo_permit"
 	// TaiwanPermit is the Mainland Travel Permit for Taiwan Residents.
-	TaiwanPermit IDType = "taiwan_permit"
+	TaiwanPermit IDType = "tw_permit"
 	// ForeignPermanentID is the PRC Foreign Permanent Resident ID Card number.
-	ForeignPermanentID IDType = "foreign_permanent_id"
+	ForeignPermanentID IDType = "foreign_permanent"
 	// USCC is the Unified Social Credit Code of an organisation (GB 32100-2015).
 	USCC IDType = "uscc"
 )
@@ -206,6 +206,13 @@ type Subject struct {
 	IDNumber    string // normalised
 	Nationality string // ISO 3166-1 alpha-2; "CN" for resident ids and USCCs; may be empty for permits
 	PRCDomicile bool   // derived from the document type: true for resident ids and USCCs
+	BirthDate   string // YYYY-MM-DD; persons submitted by an institution
+	Contact     string
+	IDExpiry    string // YYYY-MM-DD when given
+	// LegalRep and Owners are an organisation's legal representative and beneficial owners
+	// (person subject ids).
+	LegalRep string
+	Owners   []BeneficialOwner
 
 	// Commitment is the identity commitment posted to the ledger (see the package comment).
 	Commitment [32]byte

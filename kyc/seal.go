@@ -51,9 +51,14 @@ func (s *Secrets) blindIndex(d document) [32]byte { return hmacSM3(s.IndexKey[:]
 
 // pii is the personal data of a subject, sealed as JSON.
 type pii struct {
-	Name        string `json:"name"`
-	IDNumber    string `json:"id_number"`
-	Nationality string `json:"nationality,omitempty"`
+	Name        string            `json:"name"`
+	IDNumber    string            `json:"id_number"`
+	Nationality string            `json:"nationality,omitempty"`
+	BirthDate   string            `json:"birth_date,omitempty"`
+	Contact     string            `json:"contact,omitempty"`
+	IDExpiry    string            `json:"id_expiry,omitempty"`
+	LegalRep    string            `json:"legal_representative,omitempty"`
+	Owners      []BeneficialOwner `json:"beneficial_owners,omitempty"`
 }
 
 // Layout of sealed personal data: version byte ‖ 12-byte nonce ‖ SM4-GCM ciphertext and tag.

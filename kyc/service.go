@@ -67,6 +67,18 @@ type Service struct {
 
 	mu        sync.Mutex
 	listeners []func(ctx context.Context, subjectID string) error
+	// chains are the providers each KYC level runs, in order.
+	chains map[uint8][]Provider
+}
+
+// WithChains sets the provider chain of each level (1 to 3). Levels left out run the built-in
+// chain (see DefaultChain).
+func WithChains(chains map[uint8][]Provider) Option {
+	return func(s *Service) {
+		for l, c := range chains {
+			s.chains[l] = c
+		}
+	}
 }
 
 // New returns a Service on store with the given secrets (see GenerateSecrets and LoadSecrets).
@@ -80,7 +92,10 @@ func New(cfg Config, store Store, secrets *Secrets, opts ...Option) (*Service, e
 	if err := secrets.validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, store: store, secrets: *secrets, clock: time.Now}
+	s := &Service{cfg: cfg, store: store, secrets: *secrets, clock: time.Now, chains: map[uint8][]Provider{}}
+	for l := LevelBasic; l <= LevelEnhanced; l++ {
+		s.chains[l] = DefaultChain()
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -160,7 +175,7 @@ func (s *Service) AddByOperator(ctx context.Context, in OperatorInput) (*Subject
 	ev := audit.Event{At: now, Actor: SourceOperator, Action: ActionSubjectAdd, Object: id, Detail: map[string]string{
 		"kind": string(rec.Kind), "id_type": string(rec.IDType), "source": rec.Source, "level": strconv.Itoa(int(rec.Level)),
 	}}
-	if err := s.store.Create(ctx, rec, ev); err != nil {
+	if err := s.store.Create(ctx, rec, nil, ev); err != nil {
 		return nil, fmt.Errorf("kyc: add subject: %w", err)
 	}
 	return subjectOf(rec, pii{Name: name, IDNumber: doc.Number, Nationality: doc.Nationality}), nil
@@ -170,7 +185,8 @@ func subjectOf(rec *Record, p pii) *Subject {
 	return &Subject{
 		ID: rec.ID, Kind: rec.Kind, Status: rec.Status, Level: rec.Level, Source: rec.Source,
 		Name: p.Name, IDType: rec.IDType, IDNumber: p.IDNumber, Nationality: p.Nationality,
-		PRCDomicile: rec.PRCDomicile, Commitment: rec.Commitment,
+		PRCDomicile: rec.PRCDomicile, Commitment: rec.Commitment, BirthDate: p.BirthDate, Contact: p.Contact,
+		IDExpiry: p.IDExpiry, LegalRep: p.LegalRep, Owners: p.Owners,
 		CreatedAt: rec.CreatedAt, ApprovedAt: rec.ApprovedAt, ExpiresAt: rec.ExpiresAt,
 		WithdrawnAt: rec.WithdrawnAt, WithdrawReason: rec.WithdrawReason,
 	}

@@ -33,10 +33,10 @@ type Record struct {
 // its audit event to the audit chain in the same transaction, so a change and its audit record
 // commit together or not at all. Errors never carry the sealed data.
 type Store interface {
-	// Create stores a new record and appends ev. It returns an error wrapping ErrDuplicate when
+	// Create stores a new record with the results of its checks and appends ev. It returns an error wrapping ErrDuplicate when
 	// a record with the same BlindIndex exists and is not withdrawn (or, improbably, with the
 	// same ID); nothing is written then.
-	Create(ctx context.Context, rec *Record, ev audit.Event) error
+	Create(ctx context.Context, rec *Record, checks []Check, ev audit.Event) error
 	// Get returns the record with the id, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id string) (*Record, error)
 	// ByBlindIndex returns every record with the blind index, withdrawn ones included, oldest
@@ -46,4 +46,33 @@ type Store interface {
 	// It returns an error wrapping ErrNotFound for an unknown id and ErrWithdrawn for a record
 	// already withdrawn; nothing is written then. A withdrawn record is final.
 	Withdraw(ctx context.Context, id string, at time.Time, reason string, ev audit.Event) error
+	// Decide records an officer's decision on a subject that needs review and, when next is not
+	// NeedsReview, moves it to next with the approval dates (zero for a rejection). It returns an
+	// error wrapping ErrNotReviewable when the subject no longer needs review (another decision
+	// came first); nothing is written then.
+	Decide(ctx context.Context, id string, d Decision, next Status, approvedAt, expiresAt time.Time, ev audit.Event) error
+	// Checks and Decisions return a subject's check results and decisions, oldest first.
+	Checks(ctx context.Context, id string) ([]Check, error)
+	Decisions(ctx context.Context, id string) ([]Decision, error)
+	// Reviews lists the records of source that need review, oldest first.
+	Reviews(ctx context.Context, source string, limit int) ([]*Record, error)
+	// Audit appends an event on its own: a read of personal data.
+	Audit(ctx context.Context, ev audit.Event) error
+}
+
+// Check is the result of one provider's check of a subject.
+type Check struct {
+	Provider string    `json:"provider"`
+	Outcome  Outcome   `json:"outcome"`
+	Reasons  []string  `json:"reasons,omitempty"`
+	Evidence string    `json:"evidence_ref,omitempty"` // the provider's reference to its evidence
+	At       time.Time `json:"at"`
+}
+
+// Decision is a KYC officer's decision on a subject that needs review.
+type Decision struct {
+	Actor   string    `json:"actor"`
+	Approve bool      `json:"approve"`
+	Reasons []string  `json:"reasons"`
+	At      time.Time `json:"at"`
 }

@@ -202,7 +202,7 @@ func newCASubjectAddCmd(e *env) *cobra.Command {
 	h.register(c)
 	c.Flags().StringVar(&kind, "kind", "person", "person, organisation or regulator")
 	c.Flags().StringVar(&name, "name", "", "the subject's name as on its identity document")
-	c.Flags().StringVar(&idType, "id-type", "resident", "resident, passport, hk_macau_permit, taiwan_permit, foreign_permanent_id or uscc")
+	c.Flags().StringVar(&idType, "id-type", "resident", "resident, passport, hkmo_permit, tw_permit, foreign_permanent or uscc")
 	c.Flags().StringVar(&idNumber, "id-number", "", "the document number")
 	c.Flags().StringVar(&nationality, "nationality", "", "ISO 3166-1 alpha-2 (required for passports)")
 	c.Flags().Uint8Var(&level, "level", 0, "KYC level 1-3 (default 2, standard)")

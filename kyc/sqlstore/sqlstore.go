@@ -8,6 +8,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -48,6 +49,38 @@ var migrations = []string{
 		BEGIN SELECT RAISE(ABORT, 'kyc subjects cannot be deleted'); END;
 	CREATE TRIGGER kyc_subjects_withdrawn_final BEFORE UPDATE ON kyc_subjects WHEN OLD.status = 'withdrawn'
 		BEGIN SELECT RAISE(ABORT, 'a withdrawn kyc subject cannot be changed'); END;`,
+	`CREATE TABLE kyc_checks (
+		subject_id   TEXT NOT NULL REFERENCES kyc_subjects (id),
+		seq          INTEGER NOT NULL,
+		provider     TEXT NOT NULL,
+		outcome      TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'review', 'error')),
+		reasons      TEXT NOT NULL,
+		evidence_ref TEXT NOT NULL,
+		at           TEXT NOT NULL,
+		PRIMARY KEY (subject_id, seq)
+	);
+	CREATE TABLE kyc_decisions (
+		subject_id TEXT NOT NULL REFERENCES kyc_subjects (id),
+		seq        INTEGER NOT NULL,
+		actor      TEXT NOT NULL,
+		approve    INTEGER NOT NULL CHECK (approve IN (0, 1)),
+		reasons    TEXT NOT NULL,
+		at         TEXT NOT NULL,
+		PRIMARY KEY (subject_id, seq)
+	);
+	CREATE INDEX kyc_subjects_review ON kyc_subjects (source, status, created_at);
+	CREATE TRIGGER kyc_checks_no_change BEFORE UPDATE ON kyc_checks
+		BEGIN SELECT RAISE(ABORT, 'kyc checks cannot be changed'); END;
+	CREATE TRIGGER kyc_checks_no_delete BEFORE DELETE ON kyc_checks
+		BEGIN SELECT RAISE(ABORT, 'kyc checks cannot be deleted'); END;
+	CREATE TRIGGER kyc_decisions_no_change BEFORE UPDATE ON kyc_decisions
+		BEGIN SELECT RAISE(ABORT, 'kyc decisions cannot be changed'); END;
+	CREATE TRIGGER kyc_decisions_no_delete BEFORE DELETE ON kyc_decisions
+		BEGIN SELECT RAISE(ABORT, 'kyc decisions cannot be deleted'); END;
+	DROP INDEX kyc_subjects_live_blind_index;
+	CREATE UNIQUE INDEX kyc_subjects_live_blind_index ON kyc_subjects (blind_index) WHERE status NOT IN ('withdrawn', 'rejected');
+	CREATE TRIGGER kyc_subjects_rejected_final BEFORE UPDATE ON kyc_subjects WHEN OLD.status = 'rejected'
+		BEGIN SELECT RAISE(ABORT, 'a rejected kyc subject cannot be changed'); END;`,
 }
 
 // Queries.
@@ -58,7 +91,7 @@ const (
 		:prc_domicile, :commitment, :blind_index, :pii, :created_at, :approved_at, :expires_at, :withdrawn_at, :withdraw_reason)`
 	qGet          = `SELECT ` + qColumns + ` FROM kyc_subjects WHERE id = ?`
 	qByBlindIndex = `SELECT ` + qColumns + ` FROM kyc_subjects WHERE blind_index = ? ORDER BY created_at, id`
-	qLiveIndex    = `SELECT EXISTS (SELECT 1 FROM kyc_subjects WHERE blind_index = ? AND status != 'withdrawn')`
+	qLiveIndex    = `SELECT EXISTS (SELECT 1 FROM kyc_subjects WHERE blind_index = ? AND status NOT IN ('withdrawn', 'rejected'))`
 	qExists       = `SELECT EXISTS (SELECT 1 FROM kyc_subjects WHERE id = ?)`
 	qWithdraw     = `UPDATE kyc_subjects SET status = 'withdrawn', withdrawn_at = ?, withdraw_reason = ?
 		WHERE id = ? AND status != 'withdrawn'`
@@ -172,19 +205,11 @@ func corrupt(id, column string, err error) error {
 
 // withTx runs fn in a write transaction and commits it when fn returns nil.
 func (s *Store) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return sqlite.Write(ctx, s.db, fn)
 }
 
 // Create implements kyc.Store.
-func (s *Store) Create(ctx context.Context, rec *kyc.Record, ev audit.Event) error {
+func (s *Store) Create(ctx context.Context, rec *kyc.Record, checks []kyc.Check, ev audit.Event) error {
 	if rec == nil || rec.ID == "" || len(rec.PII) == 0 {
 		return errors.New("kyc sqlstore: create: incomplete record")
 	}
@@ -194,6 +219,16 @@ func (s *Store) Create(ctx context.Context, rec *kyc.Record, ev audit.Event) err
 				return s.constraintError(ctx, tx, rec, err)
 			}
 			return err
+		}
+		for i, c := range checks {
+			reasons, err := json.Marshal(nonNil(c.Reasons))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO kyc_checks (subject_id, seq, provider, outcome, reasons, evidence_ref, at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, rec.ID, i+1, c.Provider, string(c.Outcome), string(reasons), c.Evidence, formatTime(c.At)); err != nil {
+				return err
+			}
 		}
 		_, err := sqlaudit.Append(ctx, tx, ev)
 		return err
@@ -286,4 +321,129 @@ func (s *Store) Withdraw(ctx context.Context, id string, at time.Time, reason st
 		return fmt.Errorf("kyc sqlstore: withdraw: %w", err)
 	}
 	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Decide implements kyc.Store.
+func (s *Store) Decide(ctx context.Context, id string, d kyc.Decision, next kyc.Status, approvedAt, expiresAt time.Time, ev audit.Event) error {
+	reasons, err := json.Marshal(nonNil(d.Reasons))
+	if err != nil {
+		return err
+	}
+	err = s.withTx(ctx, func(tx *sqlx.Tx) error {
+		var status string
+		if err := tx.GetContext(ctx, &status, `SELECT status FROM kyc_subjects WHERE id = ?`, id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return kyc.ErrNotFound
+			}
+			return err
+		}
+		if status != string(kyc.NeedsReview) {
+			return fmt.Errorf("%w: the subject is %s", kyc.ErrNotReviewable, status)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO kyc_decisions (subject_id, seq, actor, approve, reasons, at)
+			VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM kyc_decisions WHERE subject_id = ?), ?, ?, ?, ?)`,
+			id, id, d.Actor, d.Approve, string(reasons), formatTime(d.At)); err != nil {
+			return err
+		}
+		if next != kyc.NeedsReview {
+			if _, err := tx.ExecContext(ctx, `UPDATE kyc_subjects SET status = ?, approved_at = ?, expires_at = ? WHERE id = ?`,
+				string(next), formatTime(approvedAt), formatTime(expiresAt), id); err != nil {
+				return err
+			}
+		}
+		_, err := sqlaudit.Append(ctx, tx, ev)
+		return err
+	})
+	if err != nil && !errors.Is(err, kyc.ErrNotFound) && !errors.Is(err, kyc.ErrNotReviewable) {
+		return fmt.Errorf("kyc sqlstore: decide: %w", err)
+	}
+	return err
+}
+
+// Checks implements kyc.Store.
+func (s *Store) Checks(ctx context.Context, id string) ([]kyc.Check, error) {
+	var rows []struct {
+		Provider string `db:"provider"`
+		Outcome  string `db:"outcome"`
+		Reasons  string `db:"reasons"`
+		Evidence string `db:"evidence_ref"`
+		At       string `db:"at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT provider, outcome, reasons, evidence_ref, at FROM kyc_checks
+		WHERE subject_id = ? ORDER BY seq`, id); err != nil {
+		return nil, fmt.Errorf("kyc sqlstore: checks: %w", err)
+	}
+	out := make([]kyc.Check, 0, len(rows))
+	for _, r := range rows {
+		c := kyc.Check{Provider: r.Provider, Outcome: kyc.Outcome(r.Outcome), Evidence: r.Evidence}
+		var err error
+		if c.At, err = parseTime(r.At); err != nil {
+			return nil, corrupt(id, "check time", err)
+		}
+		if err := json.Unmarshal([]byte(r.Reasons), &c.Reasons); err != nil {
+			return nil, corrupt(id, "check reasons", err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Decisions implements kyc.Store.
+func (s *Store) Decisions(ctx context.Context, id string) ([]kyc.Decision, error) {
+	var rows []struct {
+		Actor   string `db:"actor"`
+		Approve bool   `db:"approve"`
+		Reasons string `db:"reasons"`
+		At      string `db:"at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT actor, approve, reasons, at FROM kyc_decisions
+		WHERE subject_id = ? ORDER BY seq`, id); err != nil {
+		return nil, fmt.Errorf("kyc sqlstore: decisions: %w", err)
+	}
+	out := make([]kyc.Decision, 0, len(rows))
+	for _, r := range rows {
+		d := kyc.Decision{Actor: r.Actor, Approve: r.Approve}
+		var err error
+		if d.At, err = parseTime(r.At); err != nil {
+			return nil, corrupt(id, "decision time", err)
+		}
+		if err := json.Unmarshal([]byte(r.Reasons), &d.Reasons); err != nil {
+			return nil, corrupt(id, "decision reasons", err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Reviews implements kyc.Store.
+func (s *Store) Reviews(ctx context.Context, source string, limit int) ([]*kyc.Record, error) {
+	var rows []row
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+qColumns+` FROM kyc_subjects WHERE source = ? AND status = 'needs_review'
+		ORDER BY created_at, id LIMIT ?`, source, limit); err != nil {
+		return nil, fmt.Errorf("kyc sqlstore: reviews: %w", err)
+	}
+	out := make([]*kyc.Record, 0, len(rows))
+	for i := range rows {
+		rec, err := fromRow(&rows[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// Audit implements kyc.Store.
+func (s *Store) Audit(ctx context.Context, ev audit.Event) error {
+	return s.withTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := sqlaudit.Append(ctx, tx, ev)
+		return err
+	})
 }

@@ -91,7 +91,7 @@ func TestCreateGetRoundTrip(t *testing.T) {
 			return r
 		}(),
 	} {
-		if err := s.Create(t.Context(), rec, event(kyc.ActionSubjectAdd, rec.ID)); err != nil {
+		if err := s.Create(t.Context(), rec, nil, event(kyc.ActionSubjectAdd, rec.ID)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.Get(t.Context(), rec.ID)
@@ -110,17 +110,17 @@ func TestCreateGetRoundTrip(t *testing.T) {
 func TestCreateRefusesDuplicates(t *testing.T) {
 	db, s := open(t)
 	first := record(t)
-	if err := s.Create(t.Context(), first, event(kyc.ActionSubjectAdd, first.ID)); err != nil {
+	if err := s.Create(t.Context(), first, nil, event(kyc.ActionSubjectAdd, first.ID)); err != nil {
 		t.Fatal(err)
 	}
 	sameDoc := record(t)
 	sameDoc.BlindIndex = first.BlindIndex
-	if err := s.Create(t.Context(), sameDoc, event(kyc.ActionSubjectAdd, sameDoc.ID)); !errors.Is(err, kyc.ErrDuplicate) {
+	if err := s.Create(t.Context(), sameDoc, nil, event(kyc.ActionSubjectAdd, sameDoc.ID)); !errors.Is(err, kyc.ErrDuplicate) {
 		t.Fatalf("same blind index: %v, want ErrDuplicate", err)
 	}
 	sameID := record(t)
 	sameID.ID = first.ID
-	if err := s.Create(t.Context(), sameID, event(kyc.ActionSubjectAdd, sameID.ID)); !errors.Is(err, kyc.ErrDuplicate) {
+	if err := s.Create(t.Context(), sameID, nil, event(kyc.ActionSubjectAdd, sameID.ID)); !errors.Is(err, kyc.ErrDuplicate) {
 		t.Fatalf("same id: %v, want ErrDuplicate", err)
 	}
 	if _, err := s.Get(t.Context(), sameDoc.ID); !errors.Is(err, kyc.ErrNotFound) {
@@ -135,7 +135,7 @@ func TestCreateRefusesDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameDoc.CreatedAt = t0.Add(2 * time.Hour)
-	if err := s.Create(t.Context(), sameDoc, event(kyc.ActionSubjectAdd, sameDoc.ID)); err != nil {
+	if err := s.Create(t.Context(), sameDoc, nil, event(kyc.ActionSubjectAdd, sameDoc.ID)); err != nil {
 		t.Fatalf("re-adding after withdrawal: %v", err)
 	}
 	recs, err := s.ByBlindIndex(t.Context(), first.BlindIndex)
@@ -154,10 +154,10 @@ func TestCreateRejectsBadRecords(t *testing.T) {
 	_, s := open(t)
 	bad := record(t)
 	bad.Level = 7
-	if err := s.Create(t.Context(), bad, event(kyc.ActionSubjectAdd, bad.ID)); err == nil || errors.Is(err, kyc.ErrDuplicate) {
+	if err := s.Create(t.Context(), bad, nil, event(kyc.ActionSubjectAdd, bad.ID)); err == nil || errors.Is(err, kyc.ErrDuplicate) {
 		t.Fatalf("level 7: %v, want a non-duplicate error", err)
 	}
-	if err := s.Create(t.Context(), &kyc.Record{ID: "sub_x"}, audit.Event{}); err == nil {
+	if err := s.Create(t.Context(), &kyc.Record{ID: "sub_x"}, nil, audit.Event{}); err == nil {
 		t.Fatal("a record without sealed data was accepted")
 	}
 }
@@ -165,7 +165,7 @@ func TestCreateRejectsBadRecords(t *testing.T) {
 func TestWithdrawContract(t *testing.T) {
 	db, s := open(t)
 	rec := record(t)
-	if err := s.Create(t.Context(), rec, event(kyc.ActionSubjectAdd, rec.ID)); err != nil {
+	if err := s.Create(t.Context(), rec, nil, event(kyc.ActionSubjectAdd, rec.ID)); err != nil {
 		t.Fatal(err)
 	}
 	at := t0.Add(48 * time.Hour)
@@ -194,7 +194,7 @@ func TestWithdrawContract(t *testing.T) {
 func TestSubjectsCannotBeDeletedOrUnwithdrawn(t *testing.T) {
 	db, s := open(t)
 	rec := record(t)
-	if err := s.Create(t.Context(), rec, event(kyc.ActionSubjectAdd, rec.ID)); err != nil {
+	if err := s.Create(t.Context(), rec, nil, event(kyc.ActionSubjectAdd, rec.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(t.Context(), `DELETE FROM kyc_subjects WHERE id = ?`, rec.ID); err == nil {
@@ -219,7 +219,7 @@ func TestWriteAndAuditCommitTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := record(t)
-	if err := s.Create(t.Context(), rec, event(kyc.ActionSubjectAdd, rec.ID)); err == nil {
+	if err := s.Create(t.Context(), rec, nil, event(kyc.ActionSubjectAdd, rec.ID)); err == nil {
 		t.Fatal("create succeeded without an audit table")
 	}
 	if _, err := s.Get(t.Context(), rec.ID); !errors.Is(err, kyc.ErrNotFound) {
@@ -230,7 +230,7 @@ func TestWriteAndAuditCommitTogether(t *testing.T) {
 func TestNewIsIdempotent(t *testing.T) {
 	db, s := open(t)
 	rec := record(t)
-	if err := s.Create(t.Context(), rec, event(kyc.ActionSubjectAdd, rec.ID)); err != nil {
+	if err := s.Create(t.Context(), rec, nil, event(kyc.ActionSubjectAdd, rec.ID)); err != nil {
 		t.Fatal(err)
 	}
 	s2, err := sqlstore.New(t.Context(), db)
