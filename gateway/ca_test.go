@@ -70,6 +70,10 @@ func startCA(t *testing.T, home string, db *sqlx.DB, b *ledgertest.Builder, base
 	if err != nil {
 		t.Fatal(err)
 	}
+	subjects.OnWithdraw(func(ctx context.Context, id string) error {
+		_, err := a.RevokeSubject(ctx, id, ca.ReasonKYCWithdrawn, "kyc")
+		return err
+	})
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Run(runCtx, gateway.CALedger(n), 200*time.Millisecond); close(done) }()

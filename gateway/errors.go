@@ -107,6 +107,8 @@ func (s *Server) toProblem(err error) *Problem {
 		return p
 	case authProblem(err) != nil:
 		return authProblem(err)
+	case kycProblem(err) != nil:
+		return kycProblem(err)
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusRequestEntityTooLarge:

@@ -24,6 +24,7 @@ import (
 
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/gateway/auth"
+	"github.com/regledger/regledger/kyc"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/draft"
 	"github.com/regledger/regledger/ledger/node"
@@ -82,6 +83,7 @@ type Server struct {
 	drafts *draft.Service
 	ca     *ca.Authority
 	auth   *auth.Service
+	kyc    *kyc.Service
 	log    *slog.Logger
 	e      *echo.Echo
 	reg    *prometheus.Registry
@@ -164,6 +166,7 @@ func (s *Server) routes() {
 	v1.GET("/drafts/:id/check", s.checkDraft)
 	s.authRoutes()
 	s.caRoutes()
+	s.kycRoutes()
 }
 
 // Handler returns the HTTP handler, for tests and embedding.

@@ -43,6 +43,7 @@ type env struct {
 	kyc  *kyc.Service
 	srv  *gateway.Server
 	auth *auth.Service
+	db   *sqlx.DB
 	// tokens holds an API token per role (kyc-officer of bank-a, company-officer of testCompany).
 	tokens map[auth.Role]string
 	// bearer, when set, is sent as the Authorization of every request (see as).
@@ -144,7 +145,7 @@ func start(t *testing.T) *env {
 	authority, subjects := startCA(t, home, db, b, "http://"+gc.Listen, n)
 	authn, tokens := startAuth(t, db)
 	srv, err := gateway.New(gc, n, draft.New(st, n.Ledger()), gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithCA(authority),
-		gateway.WithAuth(authn))
+		gateway.WithAuth(authn), gateway.WithKYC(subjects))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func start(t *testing.T) *env {
 		_ = srv.Shutdown(ctx)
 	})
 	e := &env{t: t, url: "http://" + gc.Listen, b: b, n: n, http: &http.Client{Timeout: 30 * time.Second}, ca: authority, kyc: subjects,
-		srv: srv, auth: authn, tokens: tokens}
+		srv: srv, auth: authn, tokens: tokens, db: db}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := e.http.Get(e.url + "/healthz")

@@ -30,6 +30,8 @@ var (
 	// ErrNotReviewable is returned by Decide for a subject that does not need review, and for a
 	// second approval by the officer who gave the first (four eyes).
 	ErrNotReviewable = errors.New("kyc: subject does not await this decision")
+	// ErrListener wraps the failures of withdrawal listeners: the withdrawal itself committed.
+	ErrListener = errors.New("kyc: after the withdrawal")
 	// ErrScope is returned when an officer acts on a subject of another institution.
 	ErrScope = errors.New("kyc: subject of another institution")
 	// ErrConfig is returned by New and Config.Validate for an invalid configuration or missing

@@ -535,3 +535,16 @@ func (s *Service) Reviews(ctx context.Context, institution string, limit int) ([
 	}
 	return slices.Clip(recs), nil
 }
+
+// Meta returns a subject's record without its personal data: for scope checks and states.
+func (s *Service) Meta(ctx context.Context, id string) (*Record, error) {
+	if !ValidID(id) {
+		return nil, ErrNotFound
+	}
+	rec, err := s.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rec.PII, rec.BlindIndex = nil, [32]byte{}
+	return rec, nil
+}

@@ -2,6 +2,7 @@ package kyc
 
 import (
 	"context"
+	"slices"
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
@@ -30,6 +31,59 @@ type Config struct {
 	// DefaultValidity is how long an operator's approval lasts when the operator gives no
 	// validity of their own.
 	DefaultValidity time.Duration `toml:"default_validity"`
+	// Chains names the providers each level runs, in order: built-in ones (format, duplicate,
+	// age) and webhooks by name. A level left out runs the built-in chain.
+	Chains ChainConfig `toml:"chains"`
+	// Webhooks are the external providers.
+	Webhooks []WebhookConfig `toml:"webhooks"`
+}
+
+// ChainConfig is the provider chain per KYC level.
+type ChainConfig struct {
+	L1 []string `toml:"l1"`
+	L2 []string `toml:"l2"`
+	L3 []string `toml:"l3"`
+}
+
+// BuildChains resolves the configured chains: built-in providers by name and webhooks with
+// their secrets (read by secret, given each webhook's SecretFile).
+func (c Config) BuildChains(secret func(file string) ([]byte, error)) (map[uint8][]Provider, error) {
+	hooks := map[string]Provider{}
+	for _, w := range c.Webhooks {
+		if _, dup := hooks[w.Name]; dup {
+			return nil, fmt.Errorf("%w: webhook %q is configured twice", ErrConfig, w.Name)
+		}
+		key, err := secret(w.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: webhook %s: secret: %v", ErrConfig, w.Name, err)
+		}
+		h, err := NewWebhook(w, key)
+		if err != nil {
+			return nil, err
+		}
+		hooks[w.Name] = h
+	}
+	out := map[uint8][]Provider{}
+	for level, names := range map[uint8][]string{LevelBasic: c.Chains.L1, LevelStandard: c.Chains.L2, LevelEnhanced: c.Chains.L3} {
+		if names == nil {
+			continue
+		}
+		var chain []Provider
+		for _, n := range names {
+			p, ok := BuiltinProvider(n)
+			if !ok {
+				if p, ok = hooks[n]; !ok {
+					return nil, fmt.Errorf("%w: kyc.chains.l%d: no provider %q", ErrConfig, level, n)
+				}
+			}
+			chain = append(chain, p)
+		}
+		if !slices.ContainsFunc(chain, func(p Provider) bool { return p.Name() == ProviderDuplicate }) {
+			return nil, fmt.Errorf("%w: kyc.chains.l%d must include the duplicate check", ErrConfig, level)
+		}
+		out[level] = chain
+	}
+	return out, nil
 }
 
 // DefaultConfig returns the default configuration: approvals last two years (730 days).
@@ -277,7 +331,7 @@ func (s *Service) Withdraw(ctx context.Context, id, reason, actor string) error 
 	var errs []error
 	for i, fn := range ls {
 		if err := fn(lctx, id); err != nil {
-			errs = append(errs, fmt.Errorf("kyc: subject %s withdrawn, but withdrawal listener %d failed: %w", id, i, err))
+			errs = append(errs, fmt.Errorf("%w: subject %s withdrawn, but withdrawal listener %d failed: %w", ErrListener, id, i, err))
 		}
 	}
 	return errors.Join(errs...)

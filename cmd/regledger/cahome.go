@@ -88,7 +88,16 @@ func openServices(ctx context.Context, home string, cfg fileConfig, pass []byte,
 	if err != nil {
 		return nil, err
 	}
-	kycSvc, err := kyc.New(cfg.KYC, ks, secrets)
+	chains, err := cfg.KYC.BuildChains(func(file string) ([]byte, error) {
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(home, file)
+		}
+		return keys.ReadSecretFile(file, pass)
+	})
+	if err != nil {
+		return nil, err
+	}
+	kycSvc, err := kyc.New(cfg.KYC, ks, secrets, kyc.WithChains(chains))
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,7 @@ func loadConfig(home string) (fileConfig, error) {
 
 const configHeader = `# regledger node configuration. Unknown keys are errors.
 # [node] is the ledger node (CometBFT in-process), [api] the HTTP API, [ca] the certificate
-# authority, [kyc] the subject records, [log] the process log.
+# authority, [kyc] the subject records and their provider chains, [auth] logins, sessions and tokens, [log] the process log.
 `
 
 func writeConfig(home string, cfg fileConfig) error {

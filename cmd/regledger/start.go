@@ -128,7 +128,7 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 		if err != nil {
 			return fmt.Errorf("certificate authority: %w", err)
 		}
-		gopts = append(gopts, gateway.WithCA(svc.ca))
+		gopts = append(gopts, gateway.WithCA(svc.ca), gateway.WithKYC(svc.kyc))
 		go svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second)
 	}
 	srv, err := gateway.New(cfg.API, n, draft.New(ds, n.Ledger()), gopts...)
