@@ -2,11 +2,11 @@ package kyc
 
 import (
 	"context"
-	"slices"
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
