@@ -2,6 +2,16 @@
 // identity was verified, and the decisions about them. The CA issues certificates only for an
 // approved subject (see Service.Usable) and fills the certificate from the subject record.
 //
+// Institutions (banks, payment firms) onboard subjects with Service.Submit: format checks first
+// (GB 11643 for resident ids with the date of birth, GB 32100 for USCCs, the beneficial-owner
+// rule), then a duplicate check by blind index, then the provider chain of the subject's KYC
+// level: built-in providers (format, duplicate, age and civil capacity) and webhooks that post
+// the candidate to an external service, signed with HMAC-SM3. A fail rejects, a review or a
+// provider error (a timeout, a bad signature) sends the subject to review, where an officer of
+// the institution decides; an enhanced (L3) subject needs two officers (four eyes). Every check
+// result and decision is kept, and every read of personal data is audited with its reason. The
+// CA operator's own path (AddByOperator) approves directly.
+//
 // Personal data (names, identity numbers, nationality) is sealed with SM4-GCM under a node-local
 // data key before it reaches a Store, so a store only ever holds ciphertext. Two keyed SM3 HMACs
 // of the normalised identity document stand beside it:
@@ -70,8 +80,9 @@ func (k *Kind) UnmarshalText(b []byte) error {
 // Status is where a subject stands.
 type Status string
 
-// Statuses. Only Approved and Withdrawn are produced so far (the operator's path approves
-// directly); NeedsReview and Rejected are for agent submissions with provider checks.
+// Statuses. The operator's path approves directly; institutions' submissions are approved,
+// need review or are rejected by their checks, and review ends in approval or rejection.
+// Rejected and Withdrawn are final.
 const (
 	NeedsReview Status = "needs_review"
 	Approved    Status = "approved"
@@ -188,7 +199,7 @@ const (
 )
 
 // SourceOperator is the Source of subjects the CA operator added directly. Subjects submitted
-// by a KYC agent will carry "agent:<institution>".
+// by an institution carry "agent:<institution>" (see SourceAgent).
 const SourceOperator = "operator"
 
 // Subject is a verified person, organisation or regulator, with its personal data decrypted.

@@ -34,7 +34,7 @@ type Record struct {
 // commit together or not at all. Errors never carry the sealed data.
 type Store interface {
 	// Create stores a new record with the results of its checks and appends ev. It returns an error wrapping ErrDuplicate when
-	// a record with the same BlindIndex exists and is not withdrawn (or, improbably, with the
+	// a record with the same BlindIndex exists and is neither withdrawn nor rejected (or, improbably, with the
 	// same ID); nothing is written then.
 	Create(ctx context.Context, rec *Record, checks []Check, ev audit.Event) error
 	// Get returns the record with the id, or an error wrapping ErrNotFound.
