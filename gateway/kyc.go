@@ -41,6 +41,7 @@ type SubjectRequest struct {
 	Nationality         string                `json:"nationality,omitempty"`
 	Contact             string                `json:"contact,omitempty"`
 	IDExpiry            string                `json:"id_expiry,omitempty"`
+	Risk                string                `json:"risk,omitempty"`
 	USCC                string                `json:"uscc,omitempty"`
 	LegalRepresentative string                `json:"legal_representative,omitempty"`
 	BeneficialOwners    []kyc.BeneficialOwner `json:"beneficial_owners,omitempty"`
@@ -60,6 +61,7 @@ type SubjectView struct {
 	Nationality         string                `json:"nationality,omitempty"`
 	Contact             string                `json:"contact,omitempty"`
 	IDExpiry            string                `json:"id_expiry,omitempty"`
+	Risk                string                `json:"risk,omitempty"`
 	LegalRepresentative string                `json:"legal_representative,omitempty"`
 	BeneficialOwners    []kyc.BeneficialOwner `json:"beneficial_owners,omitempty"`
 	Commitment          string                `json:"commitment"`
@@ -77,7 +79,7 @@ type SubjectView struct {
 func subjectView(sub *kyc.Subject) SubjectView {
 	return SubjectView{ID: sub.ID, State: sub.Status, Kind: sub.Kind, Level: sub.Level, Source: sub.Source, Name: sub.Name,
 		IDType: sub.IDType, IDNumber: sub.IDNumber, BirthDate: sub.BirthDate, Nationality: sub.Nationality, Contact: sub.Contact,
-		IDExpiry: sub.IDExpiry, LegalRepresentative: sub.LegalRep, BeneficialOwners: sub.Owners,
+		IDExpiry: sub.IDExpiry, Risk: sub.Risk, LegalRepresentative: sub.LegalRep, BeneficialOwners: sub.Owners,
 		Commitment: ledger.Hash(sub.Commitment).String(), CreatedAt: sub.CreatedAt, ApprovedAt: sub.ApprovedAt,
 		ExpiresAt: sub.ExpiresAt, WithdrawnAt: sub.WithdrawnAt}
 }
@@ -98,7 +100,7 @@ func (s *Server) submitSubject(c echo.Context) error {
 	}
 	p := caller(c)
 	a := kyc.Application{Kind: kyc.Kind(req.Kind), Level: req.Level, Name: req.Name, IDType: kyc.IDType(req.IDType), IDNumber: req.IDNumber,
-		BirthDate: req.BirthDate, Nationality: req.Nationality, Contact: req.Contact, IDExpiry: req.IDExpiry, USCC: req.USCC,
+		BirthDate: req.BirthDate, Nationality: req.Nationality, Contact: req.Contact, IDExpiry: req.IDExpiry, Risk: req.Risk, USCC: req.USCC,
 		LegalRepresentative: req.LegalRepresentative, BeneficialOwners: req.BeneficialOwners}
 	ctx := c.Request().Context()
 	r, err := s.kyc.Submit(ctx, a, p.Scope.Institution, p.Actor())

@@ -224,6 +224,7 @@ type Subject struct {
 	// (person subject ids).
 	LegalRep string
 	Owners   []BeneficialOwner
+	Risk     string // low, medium or high; empty for the operator's path
 
 	// Commitment is the identity commitment posted to the ledger (see the package comment).
 	Commitment [32]byte

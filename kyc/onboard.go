@@ -69,6 +69,9 @@ type Application struct {
 	Nationality string // ISO 3166-1 alpha-2
 	Contact     string // optional
 	IDExpiry    string // optional YYYY-MM-DD: the document's expiry; approval ends with it
+	// Risk is the institution's risk rating (low, medium, high; default medium). The approval
+	// lasts Config.Reverify's period for it, after which the subject is verified again.
+	Risk string
 	// Organisations.
 	USCC                string
 	LegalRepresentative string // a person subject id
@@ -95,6 +98,7 @@ type Candidate struct {
 	Contact     string
 	LegalRep    string
 	Owners      []BeneficialOwner
+	Risk        string
 	// Prior are earlier records with the same identity document (withdrawn or rejected; a live
 	// one is a duplicate and never reaches the providers).
 	Prior []*Record
@@ -136,6 +140,14 @@ func (s *Service) candidate(ctx context.Context, a Application, institution stri
 		return nil, document{}, zero, err
 	}
 	c.Name = name
+	switch a.Risk {
+	case "":
+		c.Risk = RiskMedium
+	case RiskLow, RiskMedium, RiskHigh:
+		c.Risk = a.Risk
+	default:
+		return nil, document{}, zero, invalid("risk", "must be low, medium or high")
+	}
 	var doc document
 	var idExpiry time.Time
 	switch a.Kind {
@@ -333,10 +345,26 @@ func (s *Service) Submit(ctx context.Context, a Application, institution, actor 
 	return &Result{Subject: subjectOf(rec, p), Checks: checks}, nil
 }
 
-// expiry is when an approval given at now ends: the default validity, or the document's expiry
-// if sooner.
+// Risk ratings.
+const (
+	RiskLow    = "low"
+	RiskMedium = "medium"
+	RiskHigh   = "high"
+)
+
+// expiry is when an approval given at now ends: the re-verification period of the subject's
+// risk rating (the default validity without one), or the document's expiry if sooner.
 func (s *Service) expiry(now time.Time, p pii) time.Time {
-	exp := now.Add(s.cfg.DefaultValidity)
+	d := s.cfg.DefaultValidity
+	switch p.Risk {
+	case RiskLow:
+		d = s.cfg.Reverify.Low
+	case RiskMedium:
+		d = s.cfg.Reverify.Medium
+	case RiskHigh:
+		d = s.cfg.Reverify.High
+	}
+	exp := now.Add(d)
 	if p.IDExpiry != "" {
 		if t, err := time.ParseInLocation(time.DateOnly, p.IDExpiry, chinaTime); err == nil && t.Before(exp) {
 			exp = t
@@ -346,7 +374,8 @@ func (s *Service) expiry(now time.Time, p pii) time.Time {
 }
 
 func (c *Candidate) pii() pii {
-	p := pii{Name: c.Name, IDNumber: c.IDNumber, Nationality: c.Nationality, Contact: c.Contact, LegalRep: c.LegalRep, Owners: c.Owners}
+	p := pii{Name: c.Name, IDNumber: c.IDNumber, Nationality: c.Nationality, Contact: c.Contact, LegalRep: c.LegalRep, Owners: c.Owners,
+		Risk: c.Risk}
 	if !c.BirthDate.IsZero() {
 		p.BirthDate = c.BirthDate.Format(time.DateOnly)
 	}
@@ -547,4 +576,53 @@ func (s *Service) Meta(ctx context.Context, id string) (*Record, error) {
 	}
 	rec.PII, rec.BlindIndex = nil, [32]byte{}
 	return rec, nil
+}
+
+// ReasonExpired is the withdrawal reason of a subject whose approval ran out.
+const ReasonExpired = "approval expired: identity document expiry or risk-based re-verification due"
+
+// ExpireDue withdraws every approved subject whose approval has ended (its document expired,
+// or its re-verification by risk rating is due), so that its certificates are revoked and the
+// ledger revokes its identities (through the OnWithdraw listeners). The subject is onboarded
+// again to continue. It returns how many were withdrawn; a listener failure is reported but
+// does not stop the sweep.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	now := s.clock().UTC()
+	recs, err := s.store.Due(ctx, now, 500)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, r := range recs {
+		err := s.Withdraw(ctx, r.ID, ReasonExpired, "kyc")
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, ErrListener):
+			n++
+			errs = append(errs, err)
+		case errors.Is(err, ErrWithdrawn):
+		default:
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// RunExpiry sweeps expired approvals every interval until ctx ends.
+func (s *Service) RunExpiry(ctx context.Context, interval time.Duration, report func(n int, err error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := s.ExpireDue(ctx)
+		if report != nil && (n > 0 || err != nil) {
+			report(n, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -2,6 +2,7 @@ package kyc_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -396,5 +397,66 @@ func TestWebhookProvider(t *testing.T) {
 	}
 	if _, err := kyc.NewWebhook(kyc.WebhookConfig{Name: "x", URL: p.url}, []byte("short")); !errors.Is(err, kyc.ErrConfig) {
 		t.Error("a short secret is accepted")
+	}
+}
+
+func TestExpiryAndReverification(t *testing.T) {
+	e := newEnv(t, randomSecrets(t))
+	g := newGen(7)
+	ctx := t.Context()
+	var revoked []string
+	e.svc.OnWithdraw(func(_ context.Context, id string) error { revoked = append(revoked, id); return nil })
+
+	high := g.person(time.Date(1960, 6, 1, 0, 0, 0, 0, time.UTC))
+	high.Risk = kyc.RiskHigh
+	doc := g.person(time.Date(1961, 6, 1, 0, 0, 0, 0, time.UTC))
+	doc.IDExpiry = t0.AddDate(0, 3, 0).Format(time.DateOnly)
+	low := g.person(time.Date(1962, 6, 1, 0, 0, 0, 0, time.UTC))
+	low.Risk = kyc.RiskLow
+	bad := g.person(time.Date(1963, 6, 1, 0, 0, 0, 0, time.UTC))
+	bad.Risk = "extreme"
+	if _, err := e.svc.Submit(ctx, bad, bank, "user:o"); !errors.Is(err, kyc.ErrInvalid) {
+		t.Fatalf("unknown risk rating: %v", err)
+	}
+	ids := map[string]string{}
+	for name, a := range map[string]kyc.Application{"high": high, "doc": doc, "low": low} {
+		r, err := e.svc.Submit(ctx, a, bank, "user:o")
+		if err != nil || r.Subject.Status != kyc.Approved {
+			t.Fatalf("%s: %v %v", name, r, err)
+		}
+		ids[name] = r.Subject.ID
+	}
+	exp := func(name string) time.Time {
+		s, err := e.svc.Get(ctx, ids[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.ExpiresAt
+	}
+	if !exp("high").Equal(t0.Add(365*24*time.Hour)) || !exp("low").Equal(t0.Add(3*365*24*time.Hour)) || !exp("doc").Before(t0.AddDate(0, 3, 1)) {
+		t.Fatalf("approval ends: high %v, low %v, doc %v", exp("high"), exp("low"), exp("doc"))
+	}
+	if n, err := e.svc.ExpireDue(ctx); n != 0 || err != nil {
+		t.Fatalf("nothing due yet: %d %v", n, err)
+	}
+	// After the document expired: that subject is withdrawn and its certificates revoked.
+	e.clock.Set(t0.AddDate(0, 3, 1))
+	if n, err := e.svc.ExpireDue(ctx); n != 1 || err != nil || len(revoked) != 1 || revoked[0] != ids["doc"] {
+		t.Fatalf("document expiry: %d %v %v", n, err, revoked)
+	}
+	// After a year the high-risk subject is due for re-verification.
+	e.clock.Set(t0.AddDate(1, 0, 1))
+	if n, err := e.svc.ExpireDue(ctx); n != 1 || err != nil || revoked[1] != ids["high"] {
+		t.Fatalf("re-verification: %d %v %v", n, err, revoked)
+	}
+	if _, err := e.svc.Usable(ctx, ids["high"]); !errors.Is(err, kyc.ErrWithdrawn) {
+		t.Fatalf("expired subject: %v", err)
+	}
+	if _, err := e.svc.Usable(ctx, ids["low"]); err != nil {
+		t.Fatalf("low-risk subject: %v", err)
+	}
+	// The subject onboards again.
+	if r, err := e.svc.Submit(ctx, high, bank, "user:o"); err != nil || r.Subject.Status != kyc.Approved {
+		t.Fatalf("onboarding again: %v %v", r, err)
 	}
 }

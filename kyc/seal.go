@@ -59,6 +59,7 @@ type pii struct {
 	IDExpiry    string            `json:"id_expiry,omitempty"`
 	LegalRep    string            `json:"legal_representative,omitempty"`
 	Owners      []BeneficialOwner `json:"beneficial_owners,omitempty"`
+	Risk        string            `json:"risk,omitempty"`
 }
 
 // Layout of sealed personal data: version byte ‖ 12-byte nonce ‖ SM4-GCM ciphertext and tag.

@@ -36,6 +36,18 @@ type Config struct {
 	Chains ChainConfig `toml:"chains"`
 	// Webhooks are the external providers.
 	Webhooks []WebhookConfig `toml:"webhooks"`
+	// Reverify is how long an approval lasts per risk rating before re-verification.
+	Reverify ReverifyConfig `toml:"reverify"`
+	// ExpirySweep is how often approvals that ran out are withdrawn (and their certificates
+	// revoked).
+	ExpirySweep time.Duration `toml:"expiry_sweep"`
+}
+
+// ReverifyConfig is the re-verification period per risk rating.
+type ReverifyConfig struct {
+	Low    time.Duration `toml:"low"`
+	Medium time.Duration `toml:"medium"`
+	High   time.Duration `toml:"high"`
 }
 
 // ChainConfig is the provider chain per KYC level.
@@ -88,13 +100,25 @@ func (c Config) BuildChains(secret func(file string) ([]byte, error)) (map[uint8
 
 // DefaultConfig returns the default configuration: approvals last two years (730 days).
 func DefaultConfig() Config {
-	return Config{DefaultValidity: 2 * 365 * 24 * time.Hour}
+	const year = 365 * 24 * time.Hour
+	return Config{DefaultValidity: 2 * year, Reverify: ReverifyConfig{Low: 3 * year, Medium: 2 * year, High: year}, ExpirySweep: time.Hour}
 }
 
 // Validate checks the configuration without changing it.
 func (c Config) Validate() error {
 	if c.DefaultValidity <= 0 || c.DefaultValidity > MaxValidity {
 		return fmt.Errorf("%w: kyc.default_validity must be more than 0 and at most %v", ErrConfig, MaxValidity)
+	}
+	for _, d := range []time.Duration{c.Reverify.Low, c.Reverify.Medium, c.Reverify.High} {
+		if d <= 0 || d > MaxValidity {
+			return fmt.Errorf("%w: kyc.reverify periods must be more than 0 and at most %v", ErrConfig, MaxValidity)
+		}
+	}
+	if c.Reverify.High > c.Reverify.Medium || c.Reverify.Medium > c.Reverify.Low {
+		return fmt.Errorf("%w: kyc.reverify: higher risk is verified again sooner (high ≤ medium ≤ low)", ErrConfig)
+	}
+	if c.ExpirySweep < time.Second || c.ExpirySweep > 24*time.Hour {
+		return fmt.Errorf("%w: kyc.expiry_sweep must be 1s to 24h", ErrConfig)
 	}
 	return nil
 }
@@ -240,7 +264,7 @@ func subjectOf(rec *Record, p pii) *Subject {
 		ID: rec.ID, Kind: rec.Kind, Status: rec.Status, Level: rec.Level, Source: rec.Source,
 		Name: p.Name, IDType: rec.IDType, IDNumber: p.IDNumber, Nationality: p.Nationality,
 		PRCDomicile: rec.PRCDomicile, Commitment: rec.Commitment, BirthDate: p.BirthDate, Contact: p.Contact,
-		IDExpiry: p.IDExpiry, LegalRep: p.LegalRep, Owners: p.Owners,
+		IDExpiry: p.IDExpiry, LegalRep: p.LegalRep, Owners: p.Owners, Risk: p.Risk,
 		CreatedAt: rec.CreatedAt, ApprovedAt: rec.ApprovedAt, ExpiresAt: rec.ExpiresAt,
 		WithdrawnAt: rec.WithdrawnAt, WithdrawReason: rec.WithdrawReason,
 	}

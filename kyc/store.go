@@ -56,6 +56,8 @@ type Store interface {
 	Decisions(ctx context.Context, id string) ([]Decision, error)
 	// Reviews lists the records of source that need review, oldest first.
 	Reviews(ctx context.Context, source string, limit int) ([]*Record, error)
+	// Due lists approved records whose approval ends at or before t, oldest expiry first.
+	Due(ctx context.Context, t time.Time, limit int) ([]*Record, error)
 	// Audit appends an event on its own: a read of personal data.
 	Audit(ctx context.Context, ev audit.Event) error
 }

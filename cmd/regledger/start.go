@@ -130,6 +130,13 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 		}
 		gopts = append(gopts, gateway.WithCA(svc.ca), gateway.WithKYC(svc.kyc))
 		go svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second)
+		go svc.kyc.RunExpiry(ctx, cfg.KYC.ExpirySweep, func(n int, err error) {
+			if err != nil {
+				log.Error("kyc expiry sweep", "withdrawn", n, "err", err)
+			} else {
+				log.Info("kyc expiry sweep", "withdrawn", n)
+			}
+		})
 	}
 	srv, err := gateway.New(cfg.API, n, draft.New(ds, n.Ledger()), gopts...)
 	if err != nil {

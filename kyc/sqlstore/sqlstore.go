@@ -440,6 +440,29 @@ func (s *Store) Reviews(ctx context.Context, source string, limit int) ([]*kyc.R
 	return out, nil
 }
 
+// Due implements kyc.Store. Times are stored as RFC 3339 in UTC with nanoseconds, so text order
+// is time order only when the fractions have the same length; the query compares generously
+// and the result is filtered exactly.
+func (s *Store) Due(ctx context.Context, t time.Time, limit int) ([]*kyc.Record, error) {
+	var rows []row
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+qColumns+` FROM kyc_subjects WHERE status = 'approved'
+		AND expires_at != '' AND substr(expires_at, 1, 19) <= ? ORDER BY expires_at LIMIT ?`,
+		t.UTC().Format("2006-01-02T15:04:05"), limit); err != nil {
+		return nil, fmt.Errorf("kyc sqlstore: due: %w", err)
+	}
+	out := make([]*kyc.Record, 0, len(rows))
+	for i := range rows {
+		rec, err := fromRow(&rows[i])
+		if err != nil {
+			return nil, err
+		}
+		if !rec.ExpiresAt.After(t) {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
 // Audit implements kyc.Store.
 func (s *Store) Audit(ctx context.Context, ev audit.Event) error {
 	return s.withTx(ctx, func(tx *sqlx.Tx) error {
