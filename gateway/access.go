@@ -92,6 +92,7 @@ var policy = map[string]rule{
 	"POST /api/v1/kyc/subjects/:id/decision":   roles(auth.KYCOfficer),
 	"POST /api/v1/kyc/subjects/:id/withdraw":   roles(auth.KYCOfficer, auth.CAOperator),
 	"POST /api/v1/kyc/subjects/:id/enrollment": roles(auth.KYCOfficer),
+	"GET /api/v1/kyc/subjects/:id/state":       roles(auth.KYCOfficer, auth.Regulator, auth.Auditor),
 	"GET /api/v1/kyc/reviews":                  roles(auth.KYCOfficer),
 }
 

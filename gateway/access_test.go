@@ -66,6 +66,7 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/kyc/subjects/:id/decision":   {"kyc-officer"},
 	"POST /api/v1/kyc/subjects/:id/withdraw":   {"ca-operator", "kyc-officer"},
 	"POST /api/v1/kyc/subjects/:id/enrollment": {"kyc-officer"},
+	"GET /api/v1/kyc/subjects/:id/state":       {"kyc-officer", "regulator", "auditor"},
 	"GET /api/v1/kyc/reviews":                  {"kyc-officer"},
 }
 

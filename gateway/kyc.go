@@ -22,6 +22,7 @@ func (s *Server) kycRoutes() {
 	g := s.e.Group("/api/v1/kyc")
 	g.POST("/subjects", s.submitSubject)
 	g.GET("/subjects/:id", s.getSubject)
+	g.GET("/subjects/:id/state", s.subjectState)
 	g.POST("/subjects/:id/decision", s.decideSubject)
 	g.POST("/subjects/:id/withdraw", s.withdrawSubject)
 	g.POST("/subjects/:id/enrollment", s.enrollmentCode)
@@ -139,6 +140,16 @@ func (s *Server) getSubject(c echo.Context) error {
 	v := subjectView(sub)
 	v.Checks, v.Decisions = checks, decisions
 	return writeJSON(c, http.StatusOK, v)
+}
+
+// subjectState answers a subject's state without personal data, for institutions that poll.
+func (s *Server) subjectState(c echo.Context) error {
+	rec, err := s.inScope(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"id": rec.ID, "state": rec.Status, "kind": rec.Kind, "level": rec.Level,
+		"approved_at": rec.ApprovedAt, "expires_at": rec.ExpiresAt, "withdrawn_at": rec.WithdrawnAt})
 }
 
 type decisionRequest struct {

@@ -36,11 +36,22 @@ type Config struct {
 	Chains ChainConfig `toml:"chains"`
 	// Webhooks are the external providers.
 	Webhooks []WebhookConfig `toml:"webhooks"`
+	// Institutions are the endpoints told of every change to the subjects each institution
+	// onboarded (see the notify subpackage).
+	Institutions []InstitutionConfig `toml:"institutions"`
 	// Reverify is how long an approval lasts per risk rating before re-verification.
 	Reverify ReverifyConfig `toml:"reverify"`
 	// ExpirySweep is how often approvals that ran out are withdrawn (and their certificates
 	// revoked).
 	ExpirySweep time.Duration `toml:"expiry_sweep"`
+}
+
+// InstitutionConfig is an institution's notification endpoint ([[kyc.institutions]]); the
+// secret file, relative to the home, holds the HMAC-SM3 key of its signatures.
+type InstitutionConfig struct {
+	Name       string `toml:"name"`
+	WebhookURL string `toml:"webhook_url"`
+	SecretFile string `toml:"secret_file"`
 }
 
 // ReverifyConfig is the re-verification period per risk rating.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/regledger/regledger/internal/sqlite"
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/kyc"
+	"github.com/regledger/regledger/kyc/notify"
 	kycsql "github.com/regledger/regledger/kyc/sqlstore"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/node"
@@ -149,4 +151,27 @@ func (e *env) openHomeServices(ctx context.Context, home, passFile string) (*ser
 		return nil, nil, err
 	}
 	return s, func() { db.Close() }, nil
+}
+
+// openNotifier builds the institutions' notifier from [[kyc.institutions]].
+func openNotifier(ctx context.Context, home string, cfg fileConfig, pass []byte, db *sqlx.DB, svc *services, log *slog.Logger) (*notify.Notifier, error) {
+	var insts []notify.Institution
+	for _, ic := range cfg.KYC.Institutions {
+		file := ic.SecretFile
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(home, file)
+		}
+		secret, err := keys.ReadSecretFile(file, pass)
+		if err != nil {
+			return nil, fmt.Errorf("institution %s: secret: %w", ic.Name, err)
+		}
+		insts = append(insts, notify.Institution{Name: ic.Name, URL: ic.WebhookURL, Secret: secret})
+	}
+	return notify.New(ctx, db, svc.kyc, func(ctx context.Context, serial string) (string, error) {
+		c, err := svc.ca.Certificate(ctx, serial)
+		if err != nil {
+			return "", err
+		}
+		return c.SubjectID, nil
+	}, insts, log)
 }

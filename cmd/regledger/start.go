@@ -130,6 +130,11 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 		}
 		gopts = append(gopts, gateway.WithCA(svc.ca), gateway.WithKYC(svc.kyc))
 		go svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second)
+		notifier, err := openNotifier(ctx, home, cfg, pass, db, svc, log)
+		if err != nil {
+			return fmt.Errorf("kyc notifications: %w", err)
+		}
+		go notifier.Run(ctx, 2*time.Second)
 		go svc.kyc.RunExpiry(ctx, cfg.KYC.ExpirySweep, func(n int, err error) {
 			if err != nil {
 				log.Error("kyc expiry sweep", "withdrawn", n, "err", err)
