@@ -166,22 +166,6 @@ func TestCAEndToEnd(t *testing.T) {
 	// The node posts the revocation the CLI queued.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		// The certificate itself needs a role: a ca-operator token from "token create", which prints
-		// the token alone on stdout.
-		certURL := p.api + "/ca/v1/certs/" + cert.Serial
-		if st := httpStatus(t, certURL, ""); st != http.StatusUnauthorized {
-			t.Fatalf("certificate without credentials: %d", st)
-		}
-		tok := mustCLI(t, e2eEnv, "token", "create", "--home", home, "--role", "ca-operator", "--ttl", "1h")
-		if !regexp.MustCompile(`^rlt_[a-z2-7]+\n$`).MatchString(tok) {
-			t.Fatalf("token create printed %q", tok)
-		}
-		if st := httpStatus(t, certURL, strings.TrimSpace(tok)); st != http.StatusOK {
-			t.Fatalf("certificate with a ca-operator token: %d", st)
-		}
-		if _, stderr, code := cli(t, e2eEnv, "token", "create", "--home", home, "--role", "kyc-officer"); code == 0 || !strings.Contains(stderr, "institution") {
-			t.Fatalf("kyc-officer token without an institution: exit %d %s", code, stderr)
-		}
 		idm, err := c.Raw(t.Context(), "/api/v1/identities/"+cert.Address)
 		if err == nil && strings.Contains(string(idm), `"revoke_reason":"key_compromise"`) {
 			break

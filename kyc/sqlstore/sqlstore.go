@@ -279,15 +279,7 @@ func (s *Store) ByBlindIndex(ctx context.Context, idx [32]byte) ([]*kyc.Record, 
 	if err := s.db.SelectContext(ctx, &rows, qByBlindIndex, idx[:]); err != nil {
 		return nil, fmt.Errorf("kyc sqlstore: by blind index: %w", err)
 	}
-	out := make([]*kyc.Record, 0, len(rows))
-	for i := range rows {
-		rec, err := fromRow(&rows[i])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, nil
+	return records(rows)
 }
 
 // Withdraw implements kyc.Store.
@@ -422,13 +414,8 @@ func (s *Store) Decisions(ctx context.Context, id string) ([]kyc.Decision, error
 	return out, nil
 }
 
-// Reviews implements kyc.Store.
-func (s *Store) Reviews(ctx context.Context, source string, limit int) ([]*kyc.Record, error) {
-	var rows []row
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+qColumns+` FROM kyc_subjects WHERE source = ? AND status = 'needs_review'
-		ORDER BY created_at, id LIMIT ?`, source, limit); err != nil {
-		return nil, fmt.Errorf("kyc sqlstore: reviews: %w", err)
-	}
+// records converts rows, stopping at the first corrupt one.
+func records(rows []row) ([]*kyc.Record, error) {
 	out := make([]*kyc.Record, 0, len(rows))
 	for i := range rows {
 		rec, err := fromRow(&rows[i])
@@ -438,6 +425,16 @@ func (s *Store) Reviews(ctx context.Context, source string, limit int) ([]*kyc.R
 		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// Reviews implements kyc.Store.
+func (s *Store) Reviews(ctx context.Context, source string, limit int) ([]*kyc.Record, error) {
+	var rows []row
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+qColumns+` FROM kyc_subjects WHERE source = ? AND status = 'needs_review'
+		ORDER BY created_at, id LIMIT ?`, source, limit); err != nil {
+		return nil, fmt.Errorf("kyc sqlstore: reviews: %w", err)
+	}
+	return records(rows)
 }
 
 // Due implements kyc.Store. Times are stored as RFC 3339 in UTC with nanoseconds, so text order
@@ -450,12 +447,12 @@ func (s *Store) Due(ctx context.Context, t time.Time, limit int) ([]*kyc.Record,
 		t.UTC().Format("2006-01-02T15:04:05"), limit); err != nil {
 		return nil, fmt.Errorf("kyc sqlstore: due: %w", err)
 	}
-	out := make([]*kyc.Record, 0, len(rows))
-	for i := range rows {
-		rec, err := fromRow(&rows[i])
-		if err != nil {
-			return nil, err
-		}
+	recs, err := records(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := recs[:0]
+	for _, rec := range recs {
 		if !rec.ExpiresAt.After(t) {
 			out = append(out, rec)
 		}
