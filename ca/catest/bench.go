@@ -111,10 +111,18 @@ func BenchIssue(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 					failed.Store(err)
 				}
 			})
+			elapsed := time.Since(start)
 			if err, _ := failed.Load().(error); err != nil {
 				return best, fmt.Errorf("issue: %w", err)
 			}
-			best.PerSec = max(best.PerSec, float64(len(reqs))/time.Since(start).Seconds())
+			st, err := e.CA.Stats(ctx)
+			if err != nil {
+				return best, err
+			}
+			if got := st.Certificates[ca.StatusPending]; got != (r+1)*len(reqs) {
+				return best, fmt.Errorf("issue: %d certificates stored, %d issued", got, (r+1)*len(reqs))
+			}
+			best.PerSec = max(best.PerSec, float64(len(reqs))/elapsed.Seconds())
 			limit, err := SignLimit(time.Second)
 			if err != nil {
 				return best, err

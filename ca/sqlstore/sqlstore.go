@@ -252,13 +252,15 @@ func (s *Store) CreateCertificate(ctx context.Context, c *ca.Certificate, item *
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	s.qmu.Lock()
+	if me.done {
+		// An earlier turn wrote it. The queue is left alone: what is in it now belongs to
+		// callers still waiting for their turn, and only a turn that writes may take it.
+		s.qmu.Unlock()
+		return me.err
+	}
 	batch := s.queue
 	s.queue = nil
-	done := me.done
 	s.qmu.Unlock()
-	if done {
-		return me.err // an earlier turn wrote it
-	}
 	err := s.inTx(context.WithoutCancel(ctx), func(tx *sqlx.Tx) error {
 		st, err := prepareCreate(ctx, tx)
 		if err != nil {
