@@ -22,6 +22,10 @@ type Ledger interface {
 	Lookup(ctx context.Context, id ledger.Hash) (p Posted, found bool, err error)
 }
 
+// outboxInFlight is how many posts wait for their blocks at once: enough to fill a block, since
+// each post waits about one block interval.
+const outboxInFlight = 128
+
 // postTimeout bounds one post's wait for its block.
 const postTimeout = 30 * time.Second
 
@@ -46,7 +50,7 @@ func (a *Authority) PostOnce(ctx context.Context, l Ledger) (int, error) {
 		mu   sync.Mutex
 		done int
 		errs []error
-		sem  = make(chan struct{}, 16)
+		sem  = make(chan struct{}, outboxInFlight)
 	)
 	for _, it := range round {
 		wg.Add(1)

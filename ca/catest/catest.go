@@ -37,9 +37,21 @@ type Env struct {
 // Close closes the database.
 func (e *Env) Close() error { return e.DB.Close() }
 
+// Options adjusts an Env.
+type Options struct {
+	Attester *keys.PrivateKey // the ledger attester (a fresh key when nil)
+	KYC      []kyc.Option
+	CA       []ca.Option
+}
+
 // New builds an Env in dir (which must be empty) for chainID, with a fresh attester key and key
 // files encrypted at a low KDF cost (they are thrown away).
 func New(ctx context.Context, dir, chainID string, opts ...ca.Option) (*Env, error) {
+	return NewWith(ctx, dir, chainID, Options{CA: opts})
+}
+
+// NewWith is New with options.
+func NewWith(ctx context.Context, dir, chainID string, o Options) (*Env, error) {
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "regledger.db"))
 	if err != nil {
 		return nil, err
@@ -56,7 +68,7 @@ func New(ctx context.Context, dir, chainID string, opts ...ca.Option) (*Env, err
 	if err != nil {
 		return fail(err)
 	}
-	if e.KYC, err = kyc.New(kyc.DefaultConfig(), ks, secrets); err != nil {
+	if e.KYC, err = kyc.New(kyc.DefaultConfig(), ks, secrets, o.KYC...); err != nil {
 		return fail(err)
 	}
 	cs, err := casql.New(ctx, db)
@@ -71,10 +83,12 @@ func New(ctx context.Context, dir, chainID string, opts ...ca.Option) (*Env, err
 		}
 		hs = append(hs, h)
 	}
-	if e.Attester, err = keys.Generate(keys.SM2, nil); err != nil {
-		return fail(err)
+	if e.Attester = o.Attester; e.Attester == nil {
+		if e.Attester, err = keys.Generate(keys.SM2, nil); err != nil {
+			return fail(err)
+		}
 	}
-	if e.CA, err = ca.New(ca.DefaultConfig(), cs, e.KYC, hs, e.Attester, chainID, opts...); err != nil {
+	if e.CA, err = ca.New(ca.DefaultConfig(), cs, e.KYC, hs, e.Attester, chainID, o.CA...); err != nil {
 		return fail(err)
 	}
 	return e, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/regledger/regledger/ca/catest"
+	"github.com/regledger/regledger/kyc/kyctest"
 	"github.com/regledger/regledger/ledger/ledgertest"
 	"github.com/regledger/regledger/ledger/memstore"
 	"github.com/regledger/regledger/ledger/node"
@@ -28,6 +29,7 @@ func benchmarks() map[string]benchmark {
 		"ledger.scale": benchLedgerScale,
 		"ca.issue":     benchCAIssue,
 		"ca.ocsp":      benchCAOCSP,
+		"kyc.onboard":  benchKYCOnboard,
 	}
 }
 
@@ -113,5 +115,14 @@ func benchCAOCSP(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	_, err = fmt.Fprintf(w, "bench ca.ocsp: responses_per_sec=%.0f sign_limit=%.0f ratio=%.2f\n", r.PerSec, r.SignLimit, r.Ratio)
+	return err
+}
+
+func benchKYCOnboard(ctx context.Context, w io.Writer) error {
+	r, err := kyctest.BenchOnboard(ctx, kyctest.BenchConfig{})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "bench kyc.onboard: per_sec=%.0f p99_ms=%.0f ratio=%.3f\n", r.PerSec, float64(r.P99.Microseconds())/1000, r.Ratio)
 	return err
 }
