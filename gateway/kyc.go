@@ -167,6 +167,15 @@ func (s *Server) decideSubject(c echo.Context) error {
 	}
 	p := caller(c)
 	ctx := c.Request().Context()
+	if req.Decision == "approve" && p.Kind != "user" {
+		rec, err := s.inScope(c, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if rec.Level == kyc.LevelEnhanced {
+			return forbidden("four-eyes", "enhanced due diligence is approved by two people who log in, not by API tokens")
+		}
+	}
 	sub, err := s.kyc.Decide(ctx, c.Param("id"), p.Scope.Institution, p.Actor(), req.Decision == "approve", req.Reasons)
 	if err != nil {
 		return err

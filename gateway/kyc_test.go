@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,6 +22,41 @@ func residentID(dob string, seq int) string {
 		sum += int(body[i]-'0') * w[i]
 	}
 	return body + string("10X98765432"[sum%11])
+}
+
+// person logs a new user of role in through the API (changing the one-time password) and
+// returns e acting with that session.
+func (e *env) person(name string, role auth.Role, sc auth.Scope) *env {
+	e.t.Helper()
+	const first, second = "first password 123", "second password 456"
+	if _, _, err := e.auth.AddUser(e.t.Context(), auth.UserInput{Name: name, Role: role, Scope: sc, Password: first}, "test"); err != nil {
+		e.t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]string{"name": name, "password": first})
+	req, _ := http.NewRequestWithContext(e.t.Context(), http.MethodPost, e.url+"/api/v1/auth/login", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.http.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var sv struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&sv); err != nil || resp.StatusCode != 200 {
+		e.t.Fatalf("login %s: %d %v", name, resp.StatusCode, err)
+	}
+	c := *e
+	c.bearer, c.csrf = "", sv.CSRF
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "regledger_session" {
+			c.cookie = ck
+		}
+	}
+	if r := c.postJSON("/api/v1/auth/password", map[string]string{"old_password": first, "new_password": second}); r.status != http.StatusNoContent {
+		e.t.Fatalf("password change %s: %d %s", name, r.status, r.body)
+	}
+	return &c
 }
 
 func (e *env) countSubjects() int {
@@ -148,19 +184,19 @@ func TestOnboarding(t *testing.T) {
 	if r := decide(officer, "maybe"); r.status != 400 {
 		t.Fatalf("bad decision: %d", r.status)
 	}
-	if r := decide(officer, "approve"); r.status != 200 || r.json(t)["state"] != "needs_review" {
+	// Four eyes are people's: an API token cannot approve an L3 subject.
+	if r := decide(officer, "approve"); r.status != http.StatusForbidden || !strings.Contains(string(r.body), "four-eyes") {
+		t.Fatalf("L3 approval by a token: %d %s", r.status, r.body)
+	}
+	maker := e.person("maker", auth.KYCOfficer, auth.Scope{Institution: "bank-a"})
+	checker := e.person("checker", auth.KYCOfficer, auth.Scope{Institution: "bank-a"})
+	if r := decide(maker, "approve"); r.status != 200 || r.json(t)["state"] != "needs_review" {
 		t.Fatalf("first approval: %d %s", r.status, r.body)
 	}
-	if r := decide(officer, "approve"); r.status != http.StatusConflict {
+	if r := decide(maker, "approve"); r.status != http.StatusConflict {
 		t.Fatalf("same officer twice: %d %s", r.status, r.body)
 	}
-	_, second, err := e.auth.CreateToken(t.Context(), auth.TokenInput{Role: auth.KYCOfficer, Label: "checker", Scope: auth.Scope{Institution: "bank-a"}}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checker := *e
-	checker.bearer = second
-	if r := decide(&checker, "approve"); r.status != 200 || r.json(t)["state"] != "approved" || r.json(t)["enrollment_code"] == "" {
+	if r := decide(checker, "approve"); r.status != 200 || r.json(t)["state"] != "approved" || r.json(t)["enrollment_code"] == "" {
 		t.Fatalf("second approval: %d %s", r.status, r.body)
 	}
 

@@ -474,30 +474,12 @@ func (s *Service) Decide(ctx context.Context, id, institution, actor string, app
 		return nil, fmt.Errorf("%w: the subject is %s", ErrNotReviewable, rec.Status)
 	}
 	now := s.clock().UTC()
-	next := Rejected
-	if approve {
-		next = Approved
-		if rec.Level == LevelEnhanced {
-			prior, err := s.store.Decisions(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			approvers := 0
-			for _, d := range prior {
-				if d.Approve {
-					if d.Actor == actor {
-						return nil, fmt.Errorf("%w: enhanced due diligence needs a second officer's approval", ErrNotReviewable)
-					}
-					approvers++
-				}
-			}
-			if approvers == 0 {
-				next = NeedsReview
-			}
-		}
+	need := 1
+	if rec.Level == LevelEnhanced {
+		need = 2 // four eyes
 	}
 	var approvedAt, expiresAt time.Time
-	if next == Approved {
+	if approve {
 		p, err := s.secrets.openPII(rec.ID, rec.PII)
 		if err != nil {
 			return nil, err
@@ -505,8 +487,8 @@ func (s *Service) Decide(ctx context.Context, id, institution, actor string, app
 		approvedAt, expiresAt = now, s.expiry(now, p)
 	}
 	ev := audit.Event{At: now, Actor: actor, Action: ActionSubjectDecide, Object: id,
-		Detail: map[string]string{"approve": strconv.FormatBool(approve), "status": string(next)}}
-	if err := s.store.Decide(ctx, id, Decision{Actor: actor, Approve: approve, Reasons: clean, At: now}, next, approvedAt, expiresAt, ev); err != nil {
+		Detail: map[string]string{"approve": strconv.FormatBool(approve)}}
+	if _, err := s.store.Decide(ctx, id, Decision{Actor: actor, Approve: approve, Reasons: clean, At: now}, need, approvedAt, expiresAt, ev); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, id)

@@ -258,6 +258,10 @@ func TestOrganisation(t *testing.T) {
 
 type answerFunc func(n int32, req kyc.WebhookRequest) (status int, body []byte, sign bool)
 
+// replayKey, when set, is the idempotency key the provider signs its answer for (a captured
+// answer replayed for another request).
+var replayKey atomic.Pointer[string]
+
 func (p *provider) set(f answerFunc) { p.answerFn.Store(&f) }
 
 // provider is a webhook provider on loopback whose answers the test sets.
@@ -290,10 +294,14 @@ func newProvider(t *testing.T) *provider {
 		status, out, sign := (*p.answerFn.Load())(p.calls.Add(1), req)
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
 		w.Header().Set(kyc.HeaderTimestamp, ts)
+		key := r.Header.Get(kyc.HeaderIdempotency)
+		if k := replayKey.Load(); k != nil {
+			key = *k
+		}
 		if sign {
-			w.Header().Set(kyc.HeaderSignature, kyc.SignWebhook(p.secret, ts, out))
+			w.Header().Set(kyc.HeaderSignature, kyc.SignWebhookResponse(p.secret, ts, key, out))
 		} else {
-			w.Header().Set(kyc.HeaderSignature, kyc.SignWebhook([]byte("not the shared secret at all...."), ts, out))
+			w.Header().Set(kyc.HeaderSignature, kyc.SignWebhookResponse([]byte("not the shared secret at all...."), ts, r.Header.Get(kyc.HeaderIdempotency), out))
 		}
 		w.WriteHeader(status)
 		_, _ = w.Write(out)
@@ -356,6 +364,19 @@ func TestWebhookProvider(t *testing.T) {
 	if r := submit(); r.Subject.Status != kyc.NeedsReview || last(r).Outcome != kyc.Error || !strings.Contains(last(r).Reasons[0], "bad signature") {
 		t.Fatalf("bad signature: %v %+v", r.Subject.Status, last(r))
 	}
+	// An answer signed for another request (a captured "pass" replayed) is not trusted either.
+	other := "sub_aaaaaaaaaaaaaaaaaaaaaaaaaa:idcheck"
+	replayKey.Store(&other)
+	p.set(func(int32, kyc.WebhookRequest) (int, []byte, bool) { return 200, answer(kyc.Pass), true })
+	if r := submit(); r.Subject.Status != kyc.NeedsReview || !strings.Contains(last(r).Reasons[0], "bad signature") {
+		t.Fatalf("replayed answer: %v %+v", r.Subject.Status, last(r))
+	}
+	replayKey.Store(nil)
+	// A redirect is not followed (it would resend the personal data elsewhere).
+	p.set(func(int32, kyc.WebhookRequest) (int, []byte, bool) { return http.StatusTemporaryRedirect, nil, true })
+	if r := submit(); r.Subject.Status != kyc.NeedsReview || !strings.Contains(last(r).Reasons[0], "HTTP 307") {
+		t.Fatalf("redirect: %v %+v", r.Subject.Status, last(r))
+	}
 	// A provider that times out: review, not approved, after the retries.
 	p.calls.Store(0)
 	p.set(func(int32, kyc.WebhookRequest) (int, []byte, bool) {
@@ -390,7 +411,8 @@ func TestWebhookProvider(t *testing.T) {
 		t.Fatal("the provider saw a request with a bad signature")
 	}
 	// Configuration errors.
-	for _, c := range []kyc.WebhookConfig{{Name: "format", URL: p.url}, {Name: "x", URL: "ftp://x"}, {Name: "", URL: p.url}} {
+	for _, c := range []kyc.WebhookConfig{{Name: "format", URL: p.url}, {Name: "x", URL: "ftp://x"}, {Name: "", URL: p.url},
+		{Name: "x", URL: "http://idcheck.example.com/v1"}} {
 		if _, err := kyc.NewWebhook(c, p.secret); !errors.Is(err, kyc.ErrConfig) {
 			t.Errorf("%+v: %v", c, err)
 		}

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -70,12 +72,17 @@ func (duplicateProvider) Name() string { return ProviderDuplicate }
 func (duplicateProvider) Check(_ context.Context, c *Candidate, _ time.Time) (Check, error) {
 	r := Check{Outcome: Pass}
 	for _, p := range c.Prior {
+		// Another institution's subject ids are not named: the reasons are shown to this one.
+		ref := ""
+		if p.Source == SourceAgent(c.Institution) {
+			ref = " (subject " + p.ID + ")"
+		}
 		switch p.Status {
 		case Rejected:
 			r.Outcome = Review
-			r.Reasons = append(r.Reasons, "the same identity document was rejected before (subject "+p.ID+")")
+			r.Reasons = append(r.Reasons, "the same identity document was rejected before"+ref)
 		case Withdrawn:
-			r.Reasons = append(r.Reasons, "the same identity document was withdrawn before (subject "+p.ID+")")
+			r.Reasons = append(r.Reasons, "the same identity document was withdrawn before"+ref)
 		}
 	}
 	return r, nil
@@ -93,17 +100,18 @@ func (ageProvider) Check(_ context.Context, c *Candidate, now time.Time) (Check,
 	if c.Kind != Person {
 		return Check{Outcome: Pass, Evidence: "not a natural person"}, nil
 	}
+	// The evidence is the age band, not the age: the stored check result stays outside the
+	// sealed personal data.
 	age := ageOn(c.BirthDate, now)
-	ev := "age " + strconv.Itoa(age)
 	switch {
 	case age >= 120:
-		return Check{Outcome: Review, Reasons: []string{"stated age above 120 years"}, Evidence: ev}, nil
+		return Check{Outcome: Review, Reasons: []string{"stated age above 120 years"}, Evidence: "age band 120+"}, nil
 	case age >= 18:
-		return Check{Outcome: Pass, Evidence: ev}, nil
+		return Check{Outcome: Pass, Evidence: "age band adult"}, nil
 	case age >= 16:
-		return Check{Outcome: Review, Reasons: []string{"16 or 17: full civil capacity only if living on own labour income (Civil Code Art. 18)"}, Evidence: ev}, nil
+		return Check{Outcome: Review, Reasons: []string{"16 or 17: full civil capacity only if living on own labour income (Civil Code Art. 18)"}, Evidence: "age band 16-17"}, nil
 	}
-	return Check{Outcome: Fail, Reasons: []string{"under 16: limited or no civil capacity; a guardian must act (Civil Code Arts. 19–23)"}, Evidence: ev}, nil
+	return Check{Outcome: Fail, Reasons: []string{"under 16: limited or no civil capacity; a guardian must act (Civil Code Arts. 19–23)"}, Evidence: "age band under 16"}, nil
 }
 
 // ageOn is the age in whole years on now's date in China.
@@ -149,9 +157,40 @@ func VerifyWebhook(secret []byte, ts string, body []byte, sig string) bool {
 	return hmac.Equal([]byte(SignWebhook(secret, ts, body)), []byte(sig))
 }
 
+// SignWebhookResponse is the signature of a provider's answer: it covers the timestamp, the
+// request's idempotency key and the body, so an answer cannot be replayed for another request.
+func SignWebhookResponse(secret []byte, ts, key string, body []byte) string {
+	return SignWebhook(secret, ts, append([]byte(key+"."), body...))
+}
+
+// VerifyWebhookResponse checks a signature made by SignWebhookResponse.
+func VerifyWebhookResponse(secret []byte, ts, key string, body []byte, sig string) bool {
+	return hmac.Equal([]byte(SignWebhookResponse(secret, ts, key, body)), []byte(sig))
+}
+
+// loopbackURL reports whether u is http on a loopback host, the one place plain HTTP is
+// allowed (a provider on the same machine).
+func loopbackURL(u string) bool {
+	pu, err := url.Parse(u)
+	if err != nil || pu.Scheme != "http" {
+		return false
+	}
+	h := pu.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// noRedirects refuses redirects: a redirect would resend personal data elsewhere.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 // Webhook is a provider that posts the candidate as JSON to a URL and reads back pass, fail or
 // review with reasons and an evidence reference. Requests and responses are signed with
-// HMAC-SM3 under a shared secret; every request carries an idempotency key (the subject id and
+// HMAC-SM3 under a shared secret (a response's signature also covers the request's
+// idempotency key, see SignWebhookResponse); https is required except on loopback, and
+// redirects are not followed; every request carries an idempotency key (the subject id and
 // the provider's name), so a retried request is the same request. Network errors and 5xx
 // answers are retried with exponential backoff; a bad signature or a malformed answer is not.
 type Webhook struct {
@@ -170,14 +209,14 @@ func NewWebhook(cfg WebhookConfig, secret []byte) (*Webhook, error) {
 	if _, ok := BuiltinProvider(cfg.Name); ok || cfg.Name == "" || strings.ContainsAny(cfg.Name, " \t\n/") {
 		return nil, fmt.Errorf("%w: webhook name %q must be a word that is not a built-in provider", ErrConfig, cfg.Name)
 	}
-	if !strings.HasPrefix(cfg.URL, "https://") && !strings.HasPrefix(cfg.URL, "http://") {
-		return nil, fmt.Errorf("%w: webhook %s: url must be http(s)", ErrConfig, cfg.Name)
+	if !strings.HasPrefix(cfg.URL, "https://") && !loopbackURL(cfg.URL) {
+		return nil, fmt.Errorf("%w: webhook %s: url must be https (plain http only on loopback)", ErrConfig, cfg.Name)
 	}
 	if len(secret) < 16 {
 		return nil, fmt.Errorf("%w: webhook %s: the secret must have at least 16 bytes", ErrConfig, cfg.Name)
 	}
 	w := &Webhook{name: cfg.Name, url: cfg.URL, secret: secret, timeout: cfg.Timeout, retries: cfg.Retries,
-		backoff: 200 * time.Millisecond, client: &http.Client{}, now: time.Now}
+		backoff: 200 * time.Millisecond, client: &http.Client{CheckRedirect: noRedirects}, now: time.Now}
 	if w.timeout <= 0 {
 		w.timeout = 5 * time.Second
 	}
@@ -288,7 +327,7 @@ func (w *Webhook) post(ctx context.Context, key string, body []byte) (Check, boo
 		return Check{}, false, &ProviderError{Class: "response too large"}
 	}
 	rts := resp.Header.Get(HeaderTimestamp)
-	if !VerifyWebhook(w.secret, rts, rb, resp.Header.Get(HeaderSignature)) {
+	if !VerifyWebhookResponse(w.secret, rts, key, rb, resp.Header.Get(HeaderSignature)) {
 		return Check{}, false, &ProviderError{Class: "bad signature"}
 	}
 	if t, err := strconv.ParseInt(rts, 10, 64); err != nil || w.now().Sub(time.Unix(t, 0)).Abs() > 5*time.Minute {

@@ -87,7 +87,19 @@ func (c Config) BuildChains(secret func(file string) ([]byte, error)) (map[uint8
 		hooks[w.Name] = h
 	}
 	out := map[uint8][]Provider{}
-	for level, names := range map[uint8][]string{LevelBasic: c.Chains.L1, LevelStandard: c.Chains.L2, LevelEnhanced: c.Chains.L3} {
+	levels := map[uint8][]string{LevelBasic: c.Chains.L1, LevelStandard: c.Chains.L2, LevelEnhanced: c.Chains.L3}
+	configured := 0
+	for _, names := range levels {
+		if names != nil {
+			configured++
+		}
+	}
+	if configured > 0 && configured < len(levels) {
+		// A level left to the built-in chain would skip the configured checks: a submitter picks
+		// the level, and could pick the one without screening.
+		return nil, fmt.Errorf("%w: kyc.chains: configure l1, l2 and l3 together", ErrConfig)
+	}
+	for level, names := range levels {
 		if names == nil {
 			continue
 		}

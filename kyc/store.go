@@ -46,11 +46,12 @@ type Store interface {
 	// It returns an error wrapping ErrNotFound for an unknown id and ErrWithdrawn for a record
 	// already withdrawn; nothing is written then. A withdrawn record is final.
 	Withdraw(ctx context.Context, id string, at time.Time, reason string, ev audit.Event) error
-	// Decide records an officer's decision on a subject that needs review and, when next is not
-	// NeedsReview, moves it to next with the approval dates (zero for a rejection). It returns an
-	// error wrapping ErrNotReviewable when the subject no longer needs review (another decision
-	// came first); nothing is written then.
-	Decide(ctx context.Context, id string, d Decision, next Status, approvedAt, expiresAt time.Time, ev audit.Event) error
+	// Decide records an officer's decision on a subject that needs review, in one transaction:
+	// a rejection moves it to Rejected; an approval moves it to Approved with the approval dates
+	// once need different actors have approved (an approval by an actor who already approved is
+	// ErrNotReviewable), else it stays in review. It returns the status after the decision, and
+	// ErrNotReviewable when the subject no longer needs review; nothing is written then.
+	Decide(ctx context.Context, id string, d Decision, need int, approvedAt, expiresAt time.Time, ev audit.Event) (Status, error)
 	// Checks and Decisions return a subject's check results and decisions, oldest first.
 	Checks(ctx context.Context, id string) ([]Check, error)
 	Decisions(ctx context.Context, id string) ([]Decision, error)

@@ -261,3 +261,22 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("zero config: %v", err)
 	}
 }
+
+// TestLockoutUnderConcurrentGuesses: guesses in flight together cannot erase the lock.
+func TestLockoutUnderConcurrentGuesses(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.user(t, "dan", auth.Auditor, auth.Scope{})
+	var wg sync.WaitGroup
+	for range 23 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _ = e.svc.Login(ctx, "dan", "wrong password!")
+		}()
+	}
+	wg.Wait()
+	if _, _, err := e.svc.Login(ctx, "dan", goodPassword); !errors.Is(err, auth.ErrLocked) {
+		t.Fatalf("after 23 concurrent wrong guesses: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -66,6 +67,20 @@ type Service struct {
 	// dummy is a hash to verify against for unknown users, so that a wrong name costs the
 	// same time as a wrong password.
 	dummy string
+	// hashing bounds the argon2 computations running at once: each takes Argon2.MemoryKiB, and
+	// logins are open to anyone.
+	hashing chan struct{}
+}
+
+// verify checks a password under the concurrency bound; it gives up when ctx ends.
+func (s *Service) verify(ctx context.Context, phc, pw string) (bool, error) {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return verifyPassword(phc, pw), nil
 }
 
 // Option configures a Service.
@@ -79,7 +94,7 @@ func New(cfg Config, store Store, opts ...Option) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, store: store, now: time.Now}
+	s := &Service{cfg: cfg, store: store, now: time.Now, hashing: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	for _, o := range opts {
 		o(s)
 	}
@@ -174,33 +189,31 @@ func (s *Service) Login(ctx context.Context, name, password string) (string, *Pr
 	now := s.now().UTC()
 	u, err := s.store.UserByName(ctx, name)
 	if errors.Is(err, ErrNotFound) || len(password) > MaxPasswordBytes {
-		verifyPassword(s.dummy, password)
+		_, _ = s.verify(ctx, s.dummy, password)
 		return "", nil, ErrCredentials
 	}
 	if err != nil {
 		return "", nil, err
 	}
 	if u.Disabled {
-		verifyPassword(s.dummy, password)
+		_, _ = s.verify(ctx, s.dummy, password)
 		return "", nil, ErrCredentials
 	}
 	if now.Before(u.LockedUntil) {
 		return "", nil, fmt.Errorf("%w until %s", ErrLocked, u.LockedUntil.Format(time.RFC3339))
 	}
-	if !verifyPassword(u.PasswordHash, password) {
-		failures := u.Failures + 1
-		var until time.Time
-		var ev *audit.Event
-		if failures >= s.cfg.MaxFailures {
-			until = now.Add(s.cfg.Lockout)
-			ev = &audit.Event{At: now, Actor: "auth", Action: ActionLockout, Object: u.ID,
-				Detail: map[string]string{"failures": fmt.Sprint(failures), "until": until.Format(time.RFC3339)}}
-			failures = 0
-		}
-		if err := s.store.LoginFailed(ctx, u.ID, failures, until, ev); err != nil {
+	ok, err := s.verify(ctx, u.PasswordHash, password)
+	if err != nil {
+		return "", nil, err
+	}
+	if !ok {
+		until := now.Add(s.cfg.Lockout)
+		locked, err := s.store.LoginFailed(ctx, u.ID, s.cfg.MaxFailures, until, audit.Event{At: now, Actor: "auth", Action: ActionLockout,
+			Object: u.ID, Detail: map[string]string{"failures": fmt.Sprint(s.cfg.MaxFailures), "until": until.Format(time.RFC3339)}})
+		if err != nil {
 			return "", nil, err
 		}
-		if ev != nil {
+		if locked {
 			return "", nil, fmt.Errorf("%w until %s", ErrLocked, until.Format(time.RFC3339))
 		}
 		return "", nil, ErrCredentials
@@ -278,7 +291,9 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, old, next st
 	if err != nil {
 		return err
 	}
-	if !verifyPassword(u.PasswordHash, old) {
+	if ok, err := s.verify(ctx, u.PasswordHash, old); err != nil {
+		return err
+	} else if !ok {
 		return fmt.Errorf("%w: the old password is wrong", ErrInvalid)
 	}
 	if err := checkNewPassword(next, u.Name); err != nil {

@@ -17,10 +17,12 @@ type Store interface {
 	UserByID(ctx context.Context, id string) (*User, error)
 	// Users lists every user by name.
 	Users(ctx context.Context) ([]*User, error)
-	// LoginFailed records a failed password (failures and, when it locks, lockedUntil); ev may
-	// be zero (no audit record) for failures below the lockout.
-	LoginFailed(ctx context.Context, id string, failures int, lockedUntil time.Time, ev *audit.Event) error
-	// LoginSucceeded resets the failure count and stores the session.
+	// LoginFailed counts a failed password atomically: when the count reaches max, the account
+	// is locked until lockedUntil, the count restarts, lock (the audit record) is appended and
+	// locked is true.
+	LoginFailed(ctx context.Context, id string, max int, lockedUntil time.Time, lock audit.Event) (locked bool, err error)
+	// LoginSucceeded checks, in the same transaction, that the account is not locked at
+	// s.CreatedAt (ErrLocked), then resets the failure count and stores the session.
 	LoginSucceeded(ctx context.Context, id string, s *Session) error
 	// SetPassword replaces the password hash and the must-change flag, and ends every session
 	// of the user but keep (the hash of the session that changed it, or zero).

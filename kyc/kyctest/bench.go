@@ -64,7 +64,7 @@ func webhook(secret []byte) (string, func(), error) {
 		out, _ := json.Marshal(kyc.WebhookResponse{Outcome: kyc.Pass, Reasons: []string{}, Evidence: "bench-" + r.Header.Get(kyc.HeaderIdempotency)})
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
 		w.Header().Set(kyc.HeaderTimestamp, ts)
-		w.Header().Set(kyc.HeaderSignature, kyc.SignWebhook(secret, ts, out))
+		w.Header().Set(kyc.HeaderSignature, kyc.SignWebhookResponse(secret, ts, r.Header.Get(kyc.HeaderIdempotency), out))
 		_, _ = w.Write(out)
 	})}
 	go func() { _ = srv.Serve(l) }()

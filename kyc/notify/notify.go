@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -56,7 +57,24 @@ type Notifier struct {
 	client    *http.Client
 	log       *slog.Logger
 	now       func() time.Time
+
+	mu    sync.Mutex
+	retry map[string]*backoff // per institution
+	// tries counts failed attempts at one record ("institution/seq") that failed on our side.
+	tries map[string]int
 }
+
+// backoff is an institution's retry state after failed deliveries.
+type backoff struct {
+	fails int
+	next  time.Time
+}
+
+// permanent is a delivery failure that retrying cannot fix (a 4xx other than 429): the event
+// is skipped with the error recorded, so that one bad event does not hold up the rest.
+type permanent struct{ status int }
+
+func (p permanent) Error() string { return "HTTP " + strconv.Itoa(p.status) + " (not retried)" }
 
 var migrations = []string{`CREATE TABLE notify_cursors (
 	institution TEXT PRIMARY KEY,
@@ -73,7 +91,8 @@ func New(ctx context.Context, db *sqlx.DB, subjects *kyc.Service, serialSubject 
 		return nil, err
 	}
 	n := &Notifier{db: db, subjects: subjects, serialSub: serialSubject, inst: map[string]*Institution{},
-		client: &http.Client{Timeout: 10 * time.Second}, log: log, now: time.Now}
+		client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		log:    log, now: time.Now, retry: map[string]*backoff{}}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
@@ -143,14 +162,46 @@ func (n *Notifier) institutionOf(ctx context.Context, subject string) (string, e
 	return inst, nil
 }
 
-// Pass delivers what is pending to every institution, each up to its first failure.
+// Pass delivers what is pending to every institution that is not waiting out a backoff, each
+// up to its first failure, concurrently, so that one that is down holds up only itself.
 func (n *Notifier) Pass(ctx context.Context) error {
-	var errs []error
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	now := n.now()
 	for name, in := range n.inst {
-		if err := n.deliver(ctx, in); err != nil {
-			errs = append(errs, fmt.Errorf("notify %s: %w", name, err))
+		n.mu.Lock()
+		b := n.retry[name]
+		wait := b != nil && now.Before(b.next)
+		n.mu.Unlock()
+		if wait {
+			continue
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := n.deliver(ctx, in)
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			if err == nil {
+				delete(n.retry, name)
+				return
+			}
+			b := n.retry[name]
+			if b == nil {
+				b = &backoff{}
+				n.retry[name] = b
+			}
+			b.fails++
+			b.next = n.now().Add(min(time.Second<<min(b.fails, 9), 5*time.Minute))
+			mu.Lock()
+			errs = append(errs, fmt.Errorf("notify %s: %w", name, err))
+			mu.Unlock()
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -165,28 +216,57 @@ func (n *Notifier) deliver(ctx context.Context, in *Institution) error {
 			return err
 		}
 		for _, r := range recs {
+			lastErr := ""
 			ev, ok, err := n.event(ctx, r)
-			if err != nil {
+			if ok && err == nil {
+				var owner string
+				if owner, err = n.institutionOf(ctx, ev.Subject); err == nil && owner == in.Name {
+					err = n.post(ctx, in, ev)
+				}
+			}
+			if err != nil && !isTransient(err) && !errors.As(err, new(permanent)) {
+				// Our side failed to map the record (a database error, a corrupt row): retried
+				// a few times, then skipped, so that one record does not stop the rest.
+				key := in.Name + "/" + strconv.FormatInt(r.Seq, 10)
+				n.mu.Lock()
+				n.tries[key]++
+				giveUp := n.tries[key] >= 3
+				if giveUp {
+					delete(n.tries, key)
+				}
+				n.mu.Unlock()
+				if !giveUp {
+					err = transientError{err.Error()}
+				}
+			}
+			var perm permanent
+			switch {
+			case err == nil:
+			case errors.As(err, &perm), !isTransient(err):
+				// The institution refuses the event for good, or our record cannot be mapped
+				// after retries: skip it, say so, go on.
+				lastErr = fmt.Sprintf("skipped audit record %d: %v", r.Seq, err)
+				n.log.Error("institution notification skipped", "institution", in.Name, "seq", r.Seq, "err", err)
+			default:
+				_ = n.advance(ctx, in.Name, cursor, err.Error())
 				return err
 			}
-			if ok {
-				owner, err := n.institutionOf(ctx, ev.Subject)
-				if err != nil {
-					return err
-				}
-				if owner == in.Name {
-					if err := n.post(ctx, in, ev); err != nil {
-						_ = n.advance(ctx, in.Name, cursor, err.Error())
-						return err
-					}
-				}
-			}
 			cursor = r.Seq
-			if err := n.advance(ctx, in.Name, cursor, ""); err != nil {
+			if err := n.advance(ctx, in.Name, cursor, lastErr); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// transientError marks a delivery failure worth retrying.
+type transientError struct{ msg string }
+
+func (e transientError) Error() string { return e.msg }
+
+func isTransient(err error) bool {
+	var t transientError
+	return errors.As(err, &t) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (n *Notifier) advance(ctx context.Context, inst string, seq int64, lastErr string) error {
@@ -214,30 +294,29 @@ func (n *Notifier) post(ctx context.Context, in *Institution, ev Event) error {
 	req.Header.Set(kyc.HeaderSignature, kyc.SignWebhook(in.Secret, ts, body))
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("unreachable")
+		return transientError{"unreachable"}
 	}
 	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		return nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
+		return permanent{resp.StatusCode}
 	}
-	return nil
+	return transientError{"HTTP " + strconv.Itoa(resp.StatusCode)}
 }
 
-// Run delivers every interval until ctx ends; after a failure it waits twice as long, up to
-// five minutes.
+// Run delivers every interval until ctx ends. An institution whose delivery failed is tried
+// again after a backoff of its own (1 s doubling, at most 5 minutes).
 func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
-	wait := interval
 	for {
 		if err := n.Pass(ctx); err != nil && ctx.Err() == nil {
 			n.log.Warn("institution notifications", "err", err)
-			wait = min(wait*2, 5*time.Minute)
-		} else {
-			wait = interval
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-time.After(interval):
 		}
 	}
 }

@@ -94,7 +94,7 @@ const (
 	qLiveIndex    = `SELECT EXISTS (SELECT 1 FROM kyc_subjects WHERE blind_index = ? AND status NOT IN ('withdrawn', 'rejected'))`
 	qExists       = `SELECT EXISTS (SELECT 1 FROM kyc_subjects WHERE id = ?)`
 	qWithdraw     = `UPDATE kyc_subjects SET status = 'withdrawn', withdrawn_at = ?, withdraw_reason = ?
-		WHERE id = ? AND status != 'withdrawn'`
+		WHERE id = ? AND status NOT IN ('withdrawn', 'rejected')`
 )
 
 // Store is a kyc.Store on SQLite.
@@ -298,16 +298,23 @@ func (s *Store) Withdraw(ctx context.Context, id string, at time.Time, reason st
 			if err := tx.GetContext(ctx, &exists, qExists, id); err != nil {
 				return err
 			}
-			if exists {
-				return kyc.ErrWithdrawn
+			if !exists {
+				return kyc.ErrNotFound
 			}
-			return kyc.ErrNotFound
+			var status string
+			if err := tx.GetContext(ctx, &status, `SELECT status FROM kyc_subjects WHERE id = ?`, id); err != nil {
+				return err
+			}
+			if status == string(kyc.Rejected) {
+				return fmt.Errorf("%w: the subject was rejected; there is nothing to withdraw", kyc.ErrNotReviewable)
+			}
+			return kyc.ErrWithdrawn
 		}
 		_, err = sqlaudit.Append(ctx, tx, ev)
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, kyc.ErrWithdrawn) || errors.Is(err, kyc.ErrNotFound) {
+		if errors.Is(err, kyc.ErrWithdrawn) || errors.Is(err, kyc.ErrNotFound) || errors.Is(err, kyc.ErrNotReviewable) {
 			return err
 		}
 		return fmt.Errorf("kyc sqlstore: withdraw: %w", err)
@@ -323,11 +330,12 @@ func nonNil(s []string) []string {
 }
 
 // Decide implements kyc.Store.
-func (s *Store) Decide(ctx context.Context, id string, d kyc.Decision, next kyc.Status, approvedAt, expiresAt time.Time, ev audit.Event) error {
+func (s *Store) Decide(ctx context.Context, id string, d kyc.Decision, need int, approvedAt, expiresAt time.Time, ev audit.Event) (kyc.Status, error) {
 	reasons, err := json.Marshal(nonNil(d.Reasons))
 	if err != nil {
-		return err
+		return "", err
 	}
+	next := kyc.NeedsReview
 	err = s.withTx(ctx, func(tx *sqlx.Tx) error {
 		var status string
 		if err := tx.GetContext(ctx, &status, `SELECT status FROM kyc_subjects WHERE id = ?`, id); err != nil {
@@ -339,10 +347,32 @@ func (s *Store) Decide(ctx context.Context, id string, d kyc.Decision, next kyc.
 		if status != string(kyc.NeedsReview) {
 			return fmt.Errorf("%w: the subject is %s", kyc.ErrNotReviewable, status)
 		}
+		if d.Approve {
+			var mine bool
+			if err := tx.GetContext(ctx, &mine, `SELECT EXISTS (SELECT 1 FROM kyc_decisions WHERE subject_id = ? AND approve = 1 AND actor = ?)`,
+				id, d.Actor); err != nil {
+				return err
+			}
+			if mine {
+				return fmt.Errorf("%w: approval needs a different officer (four eyes)", kyc.ErrNotReviewable)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO kyc_decisions (subject_id, seq, actor, approve, reasons, at)
 			VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM kyc_decisions WHERE subject_id = ?), ?, ?, ?, ?)`,
 			id, id, d.Actor, d.Approve, string(reasons), formatTime(d.At)); err != nil {
 			return err
+		}
+		switch {
+		case !d.Approve:
+			next, approvedAt, expiresAt = kyc.Rejected, time.Time{}, time.Time{}
+		default:
+			var approvers int
+			if err := tx.GetContext(ctx, &approvers, `SELECT COUNT(DISTINCT actor) FROM kyc_decisions WHERE subject_id = ? AND approve = 1`, id); err != nil {
+				return err
+			}
+			if approvers >= need {
+				next = kyc.Approved
+			}
 		}
 		if next != kyc.NeedsReview {
 			if _, err := tx.ExecContext(ctx, `UPDATE kyc_subjects SET status = ?, approved_at = ?, expires_at = ? WHERE id = ?`,
@@ -350,13 +380,14 @@ func (s *Store) Decide(ctx context.Context, id string, d kyc.Decision, next kyc.
 				return err
 			}
 		}
+		ev.Detail["status"] = string(next)
 		_, err := sqlaudit.Append(ctx, tx, ev)
 		return err
 	})
 	if err != nil && !errors.Is(err, kyc.ErrNotFound) && !errors.Is(err, kyc.ErrNotReviewable) {
-		return fmt.Errorf("kyc sqlstore: decide: %w", err)
+		return "", fmt.Errorf("kyc sqlstore: decide: %w", err)
 	}
-	return err
+	return next, err
 }
 
 // Checks implements kyc.Store.

@@ -126,7 +126,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 }
 
 func wrap(err error) error {
-	if err == nil || errors.Is(err, auth.ErrNotFound) || errors.Is(err, auth.ErrDuplicate) {
+	if err == nil || errors.Is(err, auth.ErrNotFound) || errors.Is(err, auth.ErrDuplicate) || errors.Is(err, auth.ErrLocked) {
 		return err
 	}
 	return fmt.Errorf("auth store: %w", err)
@@ -189,23 +189,36 @@ func (s *Store) Users(ctx context.Context) ([]*auth.User, error) {
 }
 
 // LoginFailed implements auth.Store.
-func (s *Store) LoginFailed(ctx context.Context, id string, failures int, lockedUntil time.Time, ev *audit.Event) error {
-	return wrap(s.write(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET failures = ?, locked_until = ? WHERE id = ?`,
-			failures, nanos(lockedUntil), id); err != nil {
+func (s *Store) LoginFailed(ctx context.Context, id string, max int, lockedUntil time.Time, lock audit.Event) (bool, error) {
+	var locked bool
+	err := s.write(ctx, func(tx *sqlx.Tx) error {
+		var failures int
+		if err := tx.GetContext(ctx, &failures, `UPDATE auth_users SET failures = failures + 1 WHERE id = ? RETURNING failures`, id); err != nil {
 			return err
 		}
-		if ev != nil {
-			_, err := sqlaudit.Append(ctx, tx, *ev)
+		if failures < max {
+			return nil
+		}
+		locked = true
+		if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET failures = 0, locked_until = ? WHERE id = ?`, nanos(lockedUntil), id); err != nil {
 			return err
 		}
-		return nil
-	}))
+		_, err := sqlaudit.Append(ctx, tx, lock)
+		return err
+	})
+	return locked, wrap(err)
 }
 
 // LoginSucceeded implements auth.Store.
 func (s *Store) LoginSucceeded(ctx context.Context, id string, sess *auth.Session) error {
 	return wrap(s.write(ctx, func(tx *sqlx.Tx) error {
+		var lockedUntil int64
+		if err := tx.GetContext(ctx, &lockedUntil, `SELECT locked_until FROM auth_users WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if lockedUntil > nanos(sess.CreatedAt) {
+			return auth.ErrLocked // locked by a concurrent failure after this password was checked
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE auth_users SET failures = 0, locked_until = 0 WHERE id = ?`, id); err != nil {
 			return err
 		}
