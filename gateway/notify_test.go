@@ -27,7 +27,9 @@ type receiver struct {
 	keys      []string
 	bad       int
 	failFirst int
-	url       string
+	// rejectFirst answers 400 to the first deliveries: a permanent refusal.
+	rejectFirst int
+	url         string
 }
 
 func newReceiver(t *testing.T, failFirst int) *receiver {
@@ -49,6 +51,11 @@ func newReceiver(t *testing.T, failFirst int) *receiver {
 		if r.failFirst > 0 {
 			r.failFirst--
 			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if r.rejectFirst > 0 {
+			r.rejectFirst--
+			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
 		var ev notify.Event
@@ -135,5 +142,39 @@ func TestInstitutionNotifications(t *testing.T) {
 	}
 	if rcv.events[4].Reason != "privilegeWithdrawn" || rcv.bad != 0 {
 		t.Fatalf("revocation %+v, %d bad signatures", rcv.events[4], rcv.bad)
+	}
+}
+
+// TestNotificationRefusedForGood: an event the institution refuses with a 4xx is skipped (and
+// logged), and the events after it still arrive.
+func TestNotificationRefusedForGood(t *testing.T) {
+	e := start(t)
+	rcv := newReceiver(t, 0)
+	rcv.rejectFirst = 1
+	n, err := notify.New(t.Context(), e.db, e.kyc, func(ctx context.Context, serial string) (string, error) {
+		c, err := e.ca.Certificate(ctx, serial)
+		if err != nil {
+			return "", err
+		}
+		return c.SubjectID, nil
+	}, []notify.Institution{{Name: "bank-a", URL: rcv.url, Secret: rcv.secret}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := e.as(auth.KYCOfficer)
+	r := officer.postJSON("/api/v1/kyc/subjects", map[string]any{"kind": "person", "name": "拒收测试", "id_type": "resident",
+		"id_number": residentID("1977-07-07", 6), "birth_date": "1977-07-07", "nationality": "CN"})
+	if r.status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	if r := officer.postJSON("/api/v1/kyc/subjects/"+id+"/withdraw", map[string]string{"reason": "closed"}); r.status != 200 {
+		t.Fatalf("withdraw: %d", r.status)
+	}
+	if err := n.Pass(t.Context()); err != nil {
+		t.Fatalf("a refused event must not fail the pass: %v", err)
+	}
+	if got := rcv.names(); fmt.Sprint(got) != "[subject.withdrawn]" {
+		t.Fatalf("events %v, want the approval skipped and the withdrawal delivered", got)
 	}
 }
