@@ -83,12 +83,10 @@ func (r *receiver) names() []string {
 	return out
 }
 
-// TestInstitutionNotifications: the institution is told of each state change of its
-// subject, signed, in order, retried after a failure, and nothing of other institutions'.
-func TestInstitutionNotifications(t *testing.T) {
-	e := start(t)
-	rcv := newReceiver(t, 1)
-	n, err := notify.New(t.Context(), e.db, e.kyc, func(ctx context.Context, serial string) (string, error) {
+// notifier tells bank-a's receiver rcv of changes.
+func (e *env) notifier(rcv *receiver) *notify.Notifier {
+	e.t.Helper()
+	n, err := notify.New(e.t.Context(), e.db, e.kyc, func(ctx context.Context, serial string) (string, error) {
 		c, err := e.ca.Certificate(ctx, serial)
 		if err != nil {
 			return "", err
@@ -96,8 +94,17 @@ func TestInstitutionNotifications(t *testing.T) {
 		return c.SubjectID, nil
 	}, []notify.Institution{{Name: "bank-a", URL: rcv.url, Secret: rcv.secret}}, nil)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
+	return n
+}
+
+// TestInstitutionNotifications: the institution is told of each state change of its
+// subject, signed, in order, retried after a failure, and nothing of other institutions'.
+func TestInstitutionNotifications(t *testing.T) {
+	e := start(t)
+	rcv := newReceiver(t, 1)
+	n := e.notifier(rcv)
 	officer := e.as(auth.KYCOfficer)
 	r := officer.postJSON("/api/v1/kyc/subjects", map[string]any{"kind": "person", "name": "通知测试", "id_type": "resident",
 		"id_number": residentID("1979-09-09", 5), "birth_date": "1979-09-09", "nationality": "CN"})
@@ -151,16 +158,7 @@ func TestNotificationRefusedForGood(t *testing.T) {
 	e := start(t)
 	rcv := newReceiver(t, 0)
 	rcv.rejectFirst = 1
-	n, err := notify.New(t.Context(), e.db, e.kyc, func(ctx context.Context, serial string) (string, error) {
-		c, err := e.ca.Certificate(ctx, serial)
-		if err != nil {
-			return "", err
-		}
-		return c.SubjectID, nil
-	}, []notify.Institution{{Name: "bank-a", URL: rcv.url, Secret: rcv.secret}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := e.notifier(rcv)
 	officer := e.as(auth.KYCOfficer)
 	r := officer.postJSON("/api/v1/kyc/subjects", map[string]any{"kind": "person", "name": "拒收测试", "id_type": "resident",
 		"id_number": residentID("1977-07-07", 6), "birth_date": "1977-07-07", "nationality": "CN"})
