@@ -72,13 +72,9 @@ func (s *Server) certView(c *ca.Certificate) (CertView, error) {
 // enroll issues a certificate for a subject's own request: 201 once its ledger attestation has
 // committed (or for a certificate that attests nothing), 202 while it is pending.
 func (s *Server) enroll(c echo.Context) error {
-	body, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return err
-	}
 	var req EnrollRequest
-	if err := strictJSON(body, &req); err != nil {
-		return badRequest(`want {"subject": id, "csr": PEM, "code": enrollment code}`, err)
+	if err := readJSON(c, &req, `want {"subject": id, "csr": PEM, "code": enrollment code}`); err != nil {
+		return err
 	}
 	if req.Subject == "" || req.CSR == "" {
 		return badRequest("subject and csr are required", nil)

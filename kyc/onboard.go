@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,8 +30,16 @@ const (
 	Error  Outcome = "error"
 )
 
+const agentPrefix = "agent:"
+
 // SourceAgent is the Source of a subject an institution submitted.
-func SourceAgent(institution string) string { return "agent:" + institution }
+func SourceAgent(institution string) string { return agentPrefix + institution }
+
+// AgentInstitution is the institution of a Source made by SourceAgent; ok is false for the
+// operator's path.
+func AgentInstitution(source string) (institution string, ok bool) {
+	return strings.CutPrefix(source, agentPrefix)
+}
 
 // BeneficialOwner is a natural person behind an organisation (2024 BO Information Measures
 // Art. 6): by equity, income or voting rights of at least 25 % (in basis points), by control,
@@ -544,7 +551,7 @@ func (s *Service) Reviews(ctx context.Context, institution string, limit int) ([
 	for _, r := range recs {
 		r.PII, r.BlindIndex = nil, [32]byte{}
 	}
-	return slices.Clip(recs), nil
+	return recs, nil
 }
 
 // Meta returns a subject's record without its personal data: for scope checks and states.

@@ -14,6 +14,7 @@ import (
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/ca/ocsp"
 	"github.com/regledger/regledger/keys"
+	"github.com/regledger/regledger/ledger/ledgertest"
 )
 
 // BenchResult is a CA benchmark's outcome against raw SM2 signing on the same cores.
@@ -106,7 +107,7 @@ func BenchIssue(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 			}
 			var failed atomic.Value
 			start := time.Now()
-			Parallel(cfg.Workers, len(reqs), func(i int) {
+			ledgertest.Parallel(cfg.Workers, len(reqs), func(i int) {
 				if _, err := e.CA.Issue(ctx, ca.IssueRequest{CSR: reqs[i].CSR, Subject: reqs[i].Subject, Code: reqs[i].Code}); err != nil {
 					failed.Store(err)
 				}
@@ -169,7 +170,7 @@ func BenchOCSP(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 		var best BenchResult
 		for range rounds {
 			start := time.Now()
-			Parallel(cfg.Workers, cfg.PerRound, func(i int) { e.CA.OCSP(ctx, ders[i%certs]) })
+			ledgertest.Parallel(cfg.Workers, cfg.PerRound, func(i int) { e.CA.OCSP(ctx, ders[i%certs]) })
 			best.PerSec = max(best.PerSec, float64(cfg.PerRound)/time.Since(start).Seconds())
 			limit, err := SignLimit(time.Second)
 			if err != nil {

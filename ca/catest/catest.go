@@ -10,9 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -24,6 +22,7 @@ import (
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/kyc"
 	kycsql "github.com/regledger/regledger/kyc/sqlstore"
+	"github.com/regledger/regledger/ledger/ledgertest"
 )
 
 // Env is a CA with its KYC service on one SQLite database.
@@ -109,7 +108,7 @@ func (e *Env) Requests(ctx context.Context, n, seq int, algo keys.Algo) ([]Reque
 	out := make([]Request, n)
 	var mu sync.Mutex
 	var first error
-	Parallel(0, n, func(i int) {
+	ledgertest.Parallel(0, n, func(i int) {
 		r, err := e.request(ctx, seq+i, algo)
 		if err != nil {
 			mu.Lock()
@@ -155,24 +154,4 @@ func ResidentID(seq int) string {
 		sum += int(body[i]-'0') * w[i]
 	}
 	return body + string("10X98765432"[sum%11])
-}
-
-// Parallel calls fn(i) for every i in [0, n) on workers goroutines (GOMAXPROCS when workers
-// is not positive).
-func Parallel(workers, n int, fn func(i int)) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
 }

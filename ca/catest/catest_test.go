@@ -7,6 +7,7 @@ import (
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/ca/catest"
 	"github.com/regledger/regledger/keys"
+	"github.com/regledger/regledger/ledger/ledgertest"
 )
 
 // TestConcurrentIssueStoresEveryCertificate issues from many goroutines at once, so that group
@@ -27,7 +28,7 @@ func TestConcurrentIssueStoresEveryCertificate(t *testing.T) {
 	serials := make([]string, n)
 	var mu sync.Mutex
 	var failed error
-	catest.Parallel(48, n, func(i int) {
+	ledgertest.Parallel(48, n, func(i int) {
 		c, err := e.CA.Issue(t.Context(), ca.IssueRequest{CSR: reqs[i].CSR, Subject: reqs[i].Subject, Code: reqs[i].Code})
 		if err != nil {
 			mu.Lock()

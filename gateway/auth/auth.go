@@ -144,7 +144,6 @@ type User struct {
 	Scope              Scope
 	PasswordHash       string // the argon2id PHC string
 	MustChangePassword bool
-	Failures           int
 	LockedUntil        time.Time
 	Disabled           bool
 	CreatedAt          time.Time

@@ -154,7 +154,7 @@ func BenchOnboard(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	jobs := make([]job, cfg.Onboardings)
 	var prepErr error
 	var mu sync.Mutex
-	catest.Parallel(0, len(jobs), func(i int) {
+	ledgertest.Parallel(0, len(jobs), func(i int) {
 		k, err := keys.Generate(keys.SM2, nil)
 		if err == nil {
 			var der []byte
@@ -179,7 +179,7 @@ func BenchOnboard(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	lat := make([]time.Duration, len(jobs))
 	var failed error
 	start := time.Now()
-	catest.Parallel(cfg.Workers, len(jobs), func(i int) {
+	ledgertest.Parallel(cfg.Workers, len(jobs), func(i int) {
 		t0 := time.Now()
 		err := onboard(ctx, env, jobs[i].app, jobs[i].csr)
 		lat[i] = time.Since(t0)

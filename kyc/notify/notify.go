@@ -155,10 +155,7 @@ func (n *Notifier) institutionOf(ctx context.Context, subject string) (string, e
 	if err != nil {
 		return "", err
 	}
-	inst, ok := strings.CutPrefix(rec.Source, "agent:")
-	if !ok {
-		return "", nil
-	}
+	inst, _ := kyc.AgentInstitution(rec.Source)
 	return inst, nil
 }
 

@@ -100,7 +100,7 @@ type userRow struct {
 	Company            string `db:"company"`
 	PasswordHash       string `db:"password_hash"`
 	MustChangePassword bool   `db:"must_change_password"`
-	Failures           int    `db:"failures"`
+	Failures           int    `db:"failures"` // the store's own count (LoginFailed)
 	LockedUntil        int64  `db:"locked_until"`
 	Disabled           bool   `db:"disabled"`
 	CreatedAt          int64  `db:"created_at"`
@@ -113,7 +113,7 @@ func (r *userRow) user() (*auth.User, error) {
 		return nil, fmt.Errorf("auth store: user %s: %w", r.ID, err)
 	}
 	return &auth.User{ID: r.ID, Name: r.Name, Role: role, Scope: auth.Scope{Institution: r.Institution, Company: r.Company},
-		PasswordHash: r.PasswordHash, MustChangePassword: r.MustChangePassword, Failures: r.Failures,
+		PasswordHash: r.PasswordHash, MustChangePassword: r.MustChangePassword,
 		LockedUntil: fromNanos(r.LockedUntil), Disabled: r.Disabled, CreatedAt: fromNanos(r.CreatedAt),
 		PasswordChangedAt: fromNanos(r.PasswordChangedAt)}, nil
 }
