@@ -29,6 +29,8 @@ var listCountries = map[string]string{
 	"Gaza":                              "ps",
 	"Region: Gaza":                      "ps",
 	"Palestinian":                       "ps",
+	"Palestinian Authority":             "ps",
+	"Crimea":                            "ua",
 	"North Macedonia, The Republic of":  "mk",
 	"North Macedonia":                   "mk",
 	"Cabo Verde":                        "cv",
@@ -172,7 +174,19 @@ func countryKey(s string) string {
 // d'Ivoire"). ok is false when the name is not known. Codes are not names: the UN writes
 // "na" for "not available", not for Namibia; use [CountryCode] for codes.
 func Country(name string) (code string, ok bool) {
-	code, ok = countryTable()[countryKey(name)]
+	t := countryTable()
+	if code, ok = t[countryKey(name)]; ok {
+		return code, true
+	}
+	// OFAC writes "Region: West Bank" and inverts names: "Virgin Islands, British", "Man,
+	// Isle of", "Bahamas, The".
+	name = strings.TrimSpace(name)
+	if rest, cut := strings.CutPrefix(name, "Region: "); cut {
+		return Country(rest)
+	}
+	if a, b, cut := strings.Cut(name, ", "); cut && !strings.Contains(b, ",") {
+		code, ok = t[countryKey(b+" "+a)]
+	}
 	return code, ok
 }
 

@@ -47,14 +47,15 @@
 // UN: DATAID is the SourceID; FIRST_NAME to FOURTH_NAME joined make the primary name;
 // NAME_ORIGINAL_SCRIPT and aliases of quality Good or a.k.a. are [Alias], Low is [Weak],
 // f.k.a. is [Former]; dates of birth (EXACT, APPROXIMATELY, BETWEEN as each year, and those
-// given with an alias), NATIONALITY, GENDER, documents, addresses, UN_LIST_TYPE as the
-// programme, REFERENCE_NUMBER as an [IDUNReference] identifier and COMMENTS1 as remarks.
+// given with an alias), NATIONALITY, GENDER (or "Gender: male" in the comments, where most
+// designations say it), documents, addresses, UN_LIST_TYPE as the programme,
+// REFERENCE_NUMBER as an [IDUNReference] identifier and COMMENTS1 as remarks.
 //
 // OpenSanctions: only entities marked "target": true of the schemas Person, Organization,
 // Company, LegalEntity, PublicBody, Vessel and Airplane are loaded; the FtM id is the
 // SourceID. Other entities are context: Address entities fill in the addressEntity
-// references, Sanction entities add their program/programId to the programmes of the
-// entity they name, Passport and Identification entities add their number to their holder.
+// references, Sanction entities add their programId to the programmes of the entity they
+// name (an entity's own programId, or program when it has none, comes first), Passport and Identification entities add their number to their holder.
 // The caption is the primary name; name values and alias are [Alias], weakAlias and
 // abbreviation [Weak], previousName [Former]. Nationality codes that are not two letters
 // (OpenSanctions uses "suhh" for the Soviet Union) are dropped.

@@ -272,15 +272,18 @@ func ftmEntity(rec ftmRecord, typ EntityType, p *ftmProps) (Entity, []string, er
 	if err != nil {
 		return Entity{}, nil, err
 	}
-	for _, prop := range [...]string{"programId", "program"} {
-		vals, err := p.get(prop)
-		if err != nil {
+	progs, err := p.get("programId")
+	if err != nil {
+		return Entity{}, nil, err
+	}
+	if len(progs) == 0 { // program is prose; only when there is no programId
+		if progs, err = p.get("program"); err != nil {
 			return Entity{}, nil, err
 		}
-		for _, v := range vals {
-			if v = strings.TrimSpace(v); v != "" {
-				e.Programmes = appendUnique(e.Programmes, v)
-			}
+	}
+	for _, v := range progs {
+		if v = strings.TrimSpace(v); v != "" {
+			e.Programmes = appendUnique(e.Programmes, v)
 		}
 	}
 	topics, err := p.get("topics")
@@ -337,14 +340,11 @@ func ftmOther(rec ftmRecord, p *ftmProps, addresses map[string]Address) ([]ftmLi
 		if err != nil {
 			return nil, err
 		}
+		// programId only: a Sanction's program is often prose ("Reciprocal", the title of
+		// a regulation).
 		progs, err := p.get("programId")
 		if err != nil {
 			return nil, err
-		}
-		if len(progs) == 0 {
-			if progs, err = p.get("program"); err != nil {
-				return nil, err
-			}
 		}
 		var clean []string
 		for _, v := range progs {

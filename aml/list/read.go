@@ -17,9 +17,9 @@ import (
 
 // Set is one list's load: its entities in file order and the files they came from.
 type Set struct {
-	List     string
-	Entities []Entity
-	Files    []string
+	List     string   `json:"list"`
+	Entities []Entity `json:"entities"`
+	Files    []string `json:"files"` // the files read, as given or found in the folders given
 }
 
 // format is what a file was recognised as.

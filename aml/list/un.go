@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -17,6 +18,8 @@ const (
 	unEntities    = "ENTITIES"
 	unEntity      = "ENTITY"
 )
+
+var unCommentGender = regexp.MustCompile(`(?i)\bgender:\s*(male|female)\b`)
 
 // maxXMLDepth bounds the nesting inside one designation; the UN's goes three deep.
 const maxXMLDepth = 16
@@ -312,6 +315,12 @@ func (p *unParser) entity(n *node) (Entity, error) {
 			if a, ok := unAddress(k); ok {
 				e.Addresses = append(e.Addresses, a)
 			}
+		}
+	}
+	if e.Gender == "" {
+		// Most designations say it in the comments only: "Gender: male".
+		if m := unCommentGender.FindStringSubmatch(e.Remarks); m != nil {
+			e.Gender = strings.ToLower(m[1])
 		}
 	}
 	if e.SourceID == "" {
