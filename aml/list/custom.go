@@ -88,6 +88,9 @@ func ParseCustom(r io.Reader) ([]Entity, error) {
 	}
 	if !utf8.Valid(data) {
 		line := 1 + bytes.Count(data[:validPrefix(data)], []byte{'\n'})
+		if cutRune(data) {
+			return nil, parseErr(line, "", ErrTruncated, "utf-8 sequence cut at the end: the file looks cut short")
+		}
 		return nil, parseErr(line, "", ErrEncoding, "invalid utf-8")
 	}
 	last := bytes.Count(data, []byte{'\n'})
@@ -118,11 +121,10 @@ func ParseCustom(r io.Reader) ([]Entity, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
-			kind := ErrFormat
 			if len(rec) < len(header) && line == last {
-				kind = ErrTruncated
+				return nil, parseErr(line, "", ErrTruncated, "last record has %d fields, want %d: the file looks cut short", len(rec), len(header))
 			}
-			return nil, parseErr(line, "", kind, "wrong number of fields: %d, want %d", len(rec), len(header))
+			return nil, parseErr(line, "", ErrFormat, "wrong number of fields: %d, want %d", len(rec), len(header))
 		}
 		e, err := customEntity(rec, cols, line)
 		if err != nil {
@@ -141,6 +143,13 @@ func ParseCustom(r io.Reader) ([]Entity, error) {
 	return entities, nil
 }
 
+// cutRune reports whether the only fault of b's UTF-8 is a sequence cut at its end.
+func cutRune(b []byte) bool {
+	i := validPrefix(b)
+	return i < len(b) && len(b)-i < utf8.UTFMax && !utf8.FullRune(b[i:])
+}
+
+// validPrefix returns the length of the longest valid UTF-8 prefix of b.
 func validPrefix(b []byte) int {
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])

@@ -94,6 +94,9 @@ func ParseFtM(r io.Reader) ([]Entity, error) {
 		}
 		lineNo++
 		if !utf8.Valid(raw) {
+			if readErr == io.EOF && cutRune(raw) {
+				return nil, parseErr(lineNo, "", ErrTruncated, "utf-8 sequence cut at the end: the file looks cut short")
+			}
 			return nil, parseErr(lineNo, "", ErrEncoding, "invalid utf-8")
 		}
 		line := bytes.TrimSpace(raw)

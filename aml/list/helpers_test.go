@@ -136,6 +136,7 @@ func checkParseError(t testing.TB, err error, kind error, line int, element stri
 			t.Errorf("error %q shows input data %q", err, s)
 		}
 	}
+	t.Log(err)
 	return pe
 }
 

@@ -95,7 +95,7 @@ func parseOFAC(list string, in []ofacInput) ([]Entity, error) {
 				if f.role == ofacComments {
 					return nil // OFAC's comments file lags behind the list; see doc
 				}
-				return parseErr(line, "ent_num", ErrFormat, "ent_num %d has no record in the primary file", id)
+				return parseErr(line, "ent_num", ErrFormat, "ent_num has no record in the primary file")
 			}
 			e := &entities[i]
 			switch f.role {

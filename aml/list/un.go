@@ -109,8 +109,8 @@ func (p *unParser) tokenErr(err error, path string) error {
 		}
 		return pe
 	}
-	if errors.Is(err, ErrEncoding) {
-		return &ParseError{Line: p.line(), Element: path, Err: err}
+	if errors.Is(err, ErrEncoding) { // the charset hook, wrapped by encoding/xml
+		return parseErr(p.line(), path, ErrEncoding, "declared encoding is not utf-8")
 	}
 	if p.u.eof {
 		return parseErr(p.line(), path, ErrTruncated, "document ends before its elements are closed: the file looks cut short")

@@ -30,7 +30,7 @@ func (u *utf8Reader) ReadByte() (byte, error) {
 		if err == io.EOF {
 			u.eof = true
 			if u.need > 0 {
-				u.err = parseErr(u.line, "", ErrEncoding, "invalid utf-8: sequence cut at the end")
+				u.err = parseErr(u.line, "", ErrTruncated, "utf-8 sequence cut at the end: the file looks cut short")
 				return 0, u.err
 			}
 		}
