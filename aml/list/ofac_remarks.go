@@ -389,7 +389,10 @@ func ofacDate(s string) (Date, bool) {
 			return Date{}, false
 		}
 		d.Year = y
-		return d, d.valid()
+		if !d.valid() {
+			return Date{}, false
+		}
+		return d, true
 	}
 	return Date{}, false
 }
@@ -452,5 +455,8 @@ func parseISODate(s string) (Date, bool) {
 			return Date{}, false
 		}
 	}
-	return d, d.valid()
+	if !d.valid() {
+		return Date{}, false
+	}
+	return d, true
 }

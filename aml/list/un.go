@@ -115,12 +115,16 @@ func (p *unParser) tokenErr(err error, path string) error {
 	if p.u.eof {
 		return parseErr(p.line(), path, ErrTruncated, "document ends before its elements are closed: the file looks cut short")
 	}
+	if p.u.ioErr != nil && errors.Is(err, p.u.ioErr) {
+		return err // reading failed; the document may be fine
+	}
+	line := p.line()
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		// The decoder's message may quote the document; say where, not what.
-		return parseErr(se.Line, path, ErrFormat, "malformed XML")
+		line = se.Line
 	}
-	return &ParseError{Line: p.line(), Element: path, Err: err}
+	// The decoder's message may quote the document; say where, not what.
+	return parseErr(line, path, ErrFormat, "malformed XML")
 }
 
 func (p *unParser) parse() ([]Entity, error) {

@@ -14,7 +14,8 @@ type utf8Reader struct {
 	need   int  // continuation bytes still expected
 	lo, hi byte // the range of the next continuation byte
 	eof    bool
-	err    error
+	err    error // sticky: the encoding error found
+	ioErr  error // the last error of the underlying reader other than io.EOF
 }
 
 func newUTF8Reader(r *bufio.Reader) *utf8Reader {
@@ -27,6 +28,9 @@ func (u *utf8Reader) ReadByte() (byte, error) {
 	}
 	b, err := u.r.ReadByte()
 	if err != nil {
+		if err != io.EOF {
+			u.ioErr = err
+		}
 		if err == io.EOF {
 			u.eof = true
 			if u.need > 0 {
