@@ -48,6 +48,9 @@ type ofacInput struct {
 // list) into entities of the named list, in the order of the primary file. list is
 // normally OFACSDN or OFACCons: the files themselves do not say which list they are.
 func ParseOFAC(list string, files OFACFiles) ([]Entity, error) {
+	if files.Primary == nil {
+		return nil, &ParseError{File: ofacRoleName[ofacPrimary], Err: errorf(ErrEmpty, "no primary file")}
+	}
 	in := []ofacInput{{ofacPrimary, ofacRoleName[ofacPrimary], files.Primary}}
 	for _, f := range []ofacInput{
 		{ofacAddresses, ofacRoleName[ofacAddresses], files.Addresses},
@@ -57,9 +60,6 @@ func ParseOFAC(list string, files OFACFiles) ([]Entity, error) {
 		if f.r != nil {
 			in = append(in, f)
 		}
-	}
-	if files.Primary == nil {
-		return nil, &ParseError{File: ofacRoleName[ofacPrimary], Err: errorf(ErrEmpty, "no primary file")}
 	}
 	return parseOFAC(list, in)
 }
@@ -114,7 +114,8 @@ func parseOFAC(list string, in []ofacInput) ([]Entity, error) {
 				}
 				e.Names = appendName(e.Names, name, kind)
 			case ofacComments:
-				e.Remarks += ofacValue(rec[1])
+				// The continuation goes on mid-word or mid-number; spaces at the seam count.
+				e.Remarks += ofacRaw(rec[1])
 			}
 			return nil
 		})
@@ -126,6 +127,7 @@ func parseOFAC(list string, in []ofacInput) ([]Entity, error) {
 		}
 	}
 	for i := range entities {
+		entities[i].Remarks = strings.TrimSpace(entities[i].Remarks)
 		parseOFACRemarks(&entities[i])
 	}
 	return entities, nil
@@ -154,7 +156,7 @@ func ofacEntity(list string, id int, rec []string) (Entity, error) {
 		SourceID: strconv.Itoa(id),
 		Type:     typ,
 		Names:    []Name{{Full: name, Kind: Primary}},
-		Remarks:  ofacValue(rec[11]),
+		Remarks:  ofacRaw(rec[11]), // trimmed when its continuation is appended
 	}
 	for p := range strings.SplitSeq(ofacValue(rec[3]), "] [") {
 		if p = strings.Trim(p, "[] "); p != "" {
@@ -181,6 +183,15 @@ func ofacAddress(rec []string) (Address, bool) {
 func ofacValue(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "-0-" {
+		return ""
+	}
+	return s
+}
+
+// ofacRaw is a field as written, or "" for "-0-": remarks keep their spaces, which matter
+// where the comments file continues them.
+func ofacRaw(s string) string {
+	if strings.TrimSpace(s) == "-0-" {
 		return ""
 	}
 	return s

@@ -120,6 +120,15 @@ func TestReadPathsOFACCons(t *testing.T) {
 	if got[Alias] != 932-2 || got[Former] != 141 || got[Primary] != 442 {
 		t.Errorf("names = %v, want 930 aka, 141 fka", got)
 	}
+	// The comments file continues remarks where they were cut, spaces included: 17250's
+	// primary record ends with "1027700070518 " and its continuation starts with
+	// "(Russia)"; 17254's continuation starts with " Gazette Number".
+	if e := find(t, s, "17250"); !hasIdentifier(e, IDRegistration, "1027700070518", "ru") {
+		t.Errorf("17250 identifiers %v", e.Identifiers)
+	}
+	if e := find(t, s, "17254"); !hasIdentifier(e, IDRegistration, "00044463", "ru") || !hasIdentifier(e, IDTax, "7706061801", "ru") {
+		t.Errorf("17254 identifiers %v", e.Identifiers)
+	}
 }
 
 func TestReadPathsUN(t *testing.T) {
