@@ -152,31 +152,27 @@ const cryptoLabel = "Digital Currency Address - "
 // parseOFACRemarks fills birth dates, nationalities, gender, identifiers and weak aliases of
 // e from its remarks.
 func parseOFACRemarks(e *Entity) {
-	r := e.Remarks
-	for len(r) > 0 {
-		part := r
-		if i := strings.IndexByte(r, ';'); i >= 0 {
-			part, r = r[:i], r[i+1:]
-		} else {
-			r = ""
-		}
-		part = strings.TrimSpace(part)
-		// A quoted alias may hold a ';': join up to the closing quote.
-		if q := quotedAliasKind(part); q != "" {
-			for !closesQuote(part) && r != "" {
-				next := r
-				if i := strings.IndexByte(r, ';'); i >= 0 {
-					next, r = r[:i], r[i+1:]
-				} else {
-					r = ""
+	parts := strings.Split(e.Remarks, ";")
+	for i := 0; i < len(parts); i++ {
+		part := strings.TrimSpace(parts[i])
+		// A quoted alias may hold a ';': join up to the closing quote, a few parts ahead
+		// at most; an alias never closed is left alone and the parts after it still count.
+		if quotedAliasKind(part) != "" && !closesQuote(part) {
+			joined := part
+			for j := i + 1; j < len(parts) && j <= i+maxAliasParts; j++ {
+				joined += ";" + parts[j]
+				if closesQuote(joined) {
+					part, i = strings.TrimSpace(joined), j
+					break
 				}
-				part += ";" + next
-				part = strings.TrimSpace(part)
 			}
 		}
 		ofacRemark(e, part)
 	}
 }
+
+// maxAliasParts is how many ';' a quoted alias of the remarks may hold.
+const maxAliasParts = 3
 
 func quotedAliasKind(part string) string {
 	for _, p := range [...]string{"a.k.a. '", "f.k.a. '", "n.k.a. '"} {

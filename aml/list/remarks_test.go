@@ -104,6 +104,11 @@ func TestParseOFACRemarks(t *testing.T) {
 			remarks: "Passport No.: 0310857, Eritrea, Issue Date 21 August 2006, Expire Date 20 August 2008; U.S.A. Passport issued 21 Jun 1992 in Amman, Jordan; nationality possibly Palestinian; a.k.a. 'UNCLOSED",
 			want:    Entity{},
 		},
+		{
+			name:    "an alias never closed does not swallow the rest",
+			remarks: "a.k.a. 'UNCLOSED; DOB 1970; nationality Iran; Gender Female.",
+			want:    Entity{BirthDates: []Date{{Year: 1970}}, Nationalities: []string{"ir"}, Gender: "female"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
