@@ -64,38 +64,9 @@ func ReadPaths(paths ...string) ([]Set, error) {
 		found = append(found, s)
 	}
 
-	// Each unit is parsed as one: a single file, or the OFAC files of one folder and list.
-	type unit struct {
-		format format
-		list   string           // OFAC only
-		files  [4]string        // OFAC files by role
-		file   string           // other formats
-		first  string           // the file that names the unit in errors
-		roles  map[ofacRole]int // OFAC: which roles are present
-	}
-	var units []*unit
-	ofacUnits := make(map[[2]string]*unit)
-	for _, s := range found {
-		if s.format != formatOFAC {
-			units = append(units, &unit{format: s.format, file: s.path, first: s.path})
-			continue
-		}
-		list := OFACSDN
-		if strings.HasPrefix(strings.ToLower(filepath.Base(s.path)), "cons_") {
-			list = OFACCons
-		}
-		key := [2]string{filepath.Dir(s.path), list}
-		u := ofacUnits[key]
-		if u == nil {
-			u = &unit{format: formatOFAC, list: list, first: s.path, roles: make(map[ofacRole]int)}
-			ofacUnits[key] = u
-			units = append(units, u)
-		}
-		if _, dup := u.roles[s.role]; dup {
-			return nil, &ParseError{File: s.path, Err: errorf(ErrFormat, "a second OFAC %s for %s in folder %s (the other is %s)", ofacRoleName[s.role], list, filepath.Dir(s.path), u.files[s.role])}
-		}
-		u.roles[s.role] = 1
-		u.files[s.role] = s.path
+	units, err := group(found)
+	if err != nil {
+		return nil, err
 	}
 
 	sets := make(map[string]*Set)
@@ -128,9 +99,6 @@ func ReadPaths(paths ...string) ([]Set, error) {
 		)
 		switch u.format {
 		case formatOFAC:
-			if u.files[ofacPrimary] == "" {
-				return nil, &ParseError{File: u.first, Err: errorf(ErrFormat, "OFAC file without a primary file (sdn.csv or cons_prim.csv) in its folder")}
-			}
 			entities, err = readOFACUnit(u.list, u.files)
 			if err == nil {
 				err = add(u.files[ofacPrimary], entities)
@@ -161,6 +129,49 @@ func ReadPaths(paths ...string) ([]Set, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].List < out[j].List })
 	return out, nil
+}
+
+// unit is what is parsed as one: a single file, or the OFAC files of one folder and list.
+type unit struct {
+	format format
+	list   string    // OFAC only
+	files  [4]string // OFAC files by role
+	file   string    // other formats
+	first  string    // the file that names the unit in errors
+}
+
+// group makes units of the files, in the order of their first file. OFAC files are grouped
+// by folder and list; the list is told by the file name (see the package documentation).
+func group(found []sniffed) ([]*unit, error) {
+	var units []*unit
+	ofacUnits := make(map[[2]string]*unit)
+	for _, s := range found {
+		if s.format != formatOFAC {
+			units = append(units, &unit{format: s.format, file: s.path, first: s.path})
+			continue
+		}
+		list := OFACSDN
+		if strings.HasPrefix(strings.ToLower(filepath.Base(s.path)), "cons_") {
+			list = OFACCons
+		}
+		key := [2]string{filepath.Dir(s.path), list}
+		u := ofacUnits[key]
+		if u == nil {
+			u = &unit{format: formatOFAC, list: list, first: s.path}
+			ofacUnits[key] = u
+			units = append(units, u)
+		}
+		if other := u.files[s.role]; other != "" {
+			return nil, &ParseError{File: s.path, Err: errorf(ErrFormat, "a second OFAC %s for %s in its folder (the other is %s)", ofacRoleName[s.role], list, other)}
+		}
+		u.files[s.role] = s.path
+	}
+	for _, u := range units {
+		if u.format == formatOFAC && u.files[ofacPrimary] == "" {
+			return nil, &ParseError{File: u.first, Err: errorf(ErrFormat, "OFAC file without a primary file (sdn.csv or cons_prim.csv) in its folder")}
+		}
+	}
+	return units, nil
 }
 
 // expand turns paths into files: folders are walked in lexical order; names starting with
