@@ -94,6 +94,11 @@ var policy = map[string]rule{
 	"POST /api/v1/kyc/subjects/:id/enrollment": roles(auth.KYCOfficer),
 	"GET /api/v1/kyc/subjects/:id/state":       roles(auth.KYCOfficer, auth.Regulator, auth.Auditor),
 	"GET /api/v1/kyc/reviews":                  roles(auth.KYCOfficer),
+	"POST /api/v1/aml/screen":                  roles(auth.KYCOfficer, auth.Regulator),
+	"GET /api/v1/aml/lists":                    roles(auth.Admin, auth.KYCOfficer, auth.Regulator, auth.Auditor),
+	"POST /api/v1/aml/lists":                   roles(auth.Admin),
+	"POST /api/v1/aml/clearances":              roles(auth.KYCOfficer, auth.Regulator),
+	"GET /api/v1/aml/alerts":                   roles(auth.KYCOfficer, auth.Regulator, auth.Auditor),
 }
 
 // checkPolicy reports routes without a policy entry, so that no route is open by omission.

@@ -109,6 +109,8 @@ func (s *Server) toProblem(err error) *Problem {
 		return authProblem(err)
 	case kycProblem(err) != nil:
 		return kycProblem(err)
+	case amlProblem(err) != nil:
+		return amlProblem(err)
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusRequestEntityTooLarge:

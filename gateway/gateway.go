@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/regledger/regledger/aml"
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/kyc"
@@ -84,6 +85,7 @@ type Server struct {
 	ca     *ca.Authority
 	auth   *auth.Service
 	kyc    *kyc.Service
+	aml    *aml.Service
 	log    *slog.Logger
 	e      *echo.Echo
 	reg    *prometheus.Registry
@@ -167,6 +169,7 @@ func (s *Server) routes() {
 	s.authRoutes()
 	s.caRoutes()
 	s.kycRoutes()
+	s.amlRoutes()
 }
 
 // Handler returns the HTTP handler, for tests and embedding.

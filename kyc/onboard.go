@@ -615,3 +615,40 @@ func (s *Service) RunExpiry(ctx context.Context, interval time.Duration, report 
 		}
 	}
 }
+
+// ActionSubjectScreen is the audit action of a read of personal data for sanctions screening.
+const ActionSubjectScreen = "kyc.subject.screen"
+
+// Approved calls fn for every approved subject, with its personal data, in id order. Each
+// subject's read is written to the audit log with actor and reason before fn sees it; an error
+// from fn stops the walk.
+func (s *Service) Approved(ctx context.Context, actor, reason string, fn func(*Subject) error) error {
+	reason, err := normaliseText("reason", reason, MaxReasonRunes)
+	if err != nil {
+		return err
+	}
+	after := ""
+	for {
+		recs, err := s.store.Approved(ctx, after, 200)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			after = rec.ID
+			p, err := s.secrets.openPII(rec.ID, rec.PII)
+			if err != nil {
+				return err
+			}
+			if err := s.store.Audit(ctx, audit.Event{At: s.clock().UTC(), Actor: actor, Action: ActionSubjectScreen, Object: rec.ID,
+				Detail: map[string]string{"reason": reason}}); err != nil {
+				return err
+			}
+			if err := fn(subjectOf(rec, p)); err != nil {
+				return err
+			}
+		}
+	}
+}

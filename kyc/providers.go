@@ -24,11 +24,17 @@ const (
 	ProviderFormat    = "format"
 	ProviderDuplicate = "duplicate"
 	ProviderAge       = "age"
+	// ProviderSanctions is the sanctions and PEP screening provider, which the aml package
+	// supplies (kyc does not screen by itself).
+	ProviderSanctions = "sanctions"
 )
 
-// DefaultChain is the built-in chain: format, duplicate, age and capacity.
-func DefaultChain() []Provider {
-	return []Provider{formatProvider{}, duplicateProvider{}, ageProvider{}}
+// DefaultChain is the built-in chain: format, duplicate, then the extra providers given (the
+// sanctions screening), then age and capacity.
+func DefaultChain(extra ...Provider) []Provider {
+	out := []Provider{formatProvider{}, duplicateProvider{}}
+	out = append(out, extra...)
+	return append(out, ageProvider{})
 }
 
 // BuiltinProvider returns a built-in provider by name.

@@ -68,12 +68,16 @@ type ChainConfig struct {
 	L3 []string `toml:"l3"`
 }
 
-// BuildChains resolves the configured chains: built-in providers by name and webhooks with
-// their secrets (read by secret, given each webhook's SecretFile).
-func (c Config) BuildChains(secret func(file string) ([]byte, error)) (map[uint8][]Provider, error) {
+// BuildChains resolves the configured chains: built-in providers by name, the extra providers
+// by name (the sanctions screening) and webhooks with their secrets (read by secret, given each
+// webhook's SecretFile). With no chain configured every level runs DefaultChain(extra...).
+func (c Config) BuildChains(secret func(file string) ([]byte, error), extra ...Provider) (map[uint8][]Provider, error) {
 	hooks := map[string]Provider{}
+	for _, p := range extra {
+		hooks[p.Name()] = p
+	}
 	for _, w := range c.Webhooks {
-		if _, dup := hooks[w.Name]; dup {
+		if _, dup := hooks[w.Name]; dup || w.Name == ProviderSanctions {
 			return nil, fmt.Errorf("%w: webhook %q is configured twice", ErrConfig, w.Name)
 		}
 		key, err := secret(w.SecretFile)
@@ -93,6 +97,12 @@ func (c Config) BuildChains(secret func(file string) ([]byte, error)) (map[uint8
 		if names != nil {
 			configured++
 		}
+	}
+	if configured == 0 {
+		for level := range levels {
+			out[level] = DefaultChain(extra...)
+		}
+		return out, nil
 	}
 	if configured > 0 && configured < len(levels) {
 		// A level left to the built-in chain would skip the configured checks: a submitter picks

@@ -59,6 +59,8 @@ type Store interface {
 	Reviews(ctx context.Context, source string, limit int) ([]*Record, error)
 	// Due lists approved records whose approval ends at or before t, oldest expiry first.
 	Due(ctx context.Context, t time.Time, limit int) ([]*Record, error)
+	// Approved lists approved records with an id above after, by id, at most limit.
+	Approved(ctx context.Context, after string, limit int) ([]*Record, error)
 	// Audit appends an event on its own: a read of personal data.
 	Audit(ctx context.Context, ev audit.Event) error
 }

@@ -491,6 +491,16 @@ func (s *Store) Due(ctx context.Context, t time.Time, limit int) ([]*kyc.Record,
 	return out, nil
 }
 
+// Approved implements kyc.Store.
+func (s *Store) Approved(ctx context.Context, after string, limit int) ([]*kyc.Record, error) {
+	var rows []row
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+qColumns+` FROM kyc_subjects WHERE status = 'approved'
+		AND id > ? ORDER BY id LIMIT ?`, after, limit); err != nil {
+		return nil, fmt.Errorf("kyc sqlstore: approved: %w", err)
+	}
+	return records(rows)
+}
+
 // Audit implements kyc.Store.
 func (s *Store) Audit(ctx context.Context, ev audit.Event) error {
 	return s.withTx(ctx, func(tx *sqlx.Tx) error {
