@@ -120,6 +120,11 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // WithSubjects sets where re-screening finds the approved subjects.
 func WithSubjects(sub Subjects) Option { return func(s *Service) { s.subjects = sub } }
 
+// SetSubjects sets where re-screening finds the approved subjects, when they come from a
+// service built after this one (KYC's chain holds this service's provider). Call it while
+// wiring, before Watch or Rescreen.
+func (s *Service) SetSubjects(sub Subjects) { s.subjects = sub }
+
 // Service screens against the current snapshot. It is safe for concurrent use.
 type Service struct {
 	cfg      Config

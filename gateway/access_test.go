@@ -68,6 +68,11 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/kyc/subjects/:id/enrollment": {"kyc-officer"},
 	"GET /api/v1/kyc/subjects/:id/state":       {"kyc-officer", "regulator", "auditor"},
 	"GET /api/v1/kyc/reviews":                  {"kyc-officer"},
+	"POST /api/v1/aml/screen":                  {"kyc-officer", "regulator"},
+	"GET /api/v1/aml/lists":                    {"admin", "kyc-officer", "regulator", "auditor"},
+	"POST /api/v1/aml/lists":                   {"admin"},
+	"POST /api/v1/aml/clearances":              {"kyc-officer", "regulator"},
+	"GET /api/v1/aml/alerts":                   {"kyc-officer", "regulator", "auditor"},
 }
 
 // probe calls a route with dummy parameters and an empty JSON object, and returns the status

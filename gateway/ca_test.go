@@ -20,6 +20,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/regledger/regledger/aml"
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/ca/ocsp"
 	casql "github.com/regledger/regledger/ca/sqlstore"
@@ -35,7 +36,7 @@ import (
 
 // startCA runs a CA for the test node: KYC on the node's SQLite, SM2 and P-256 hierarchies,
 // the builder's attester (named in the genesis), and the outbox posting to the node.
-func startCA(t *testing.T, home string, db *sqlx.DB, b *ledgertest.Builder, base string, n *node.Node) (*ca.Authority, *kyc.Service) {
+func startCA(t *testing.T, home string, db *sqlx.DB, b *ledgertest.Builder, base string, n *node.Node) (*ca.Authority, *kyc.Service, *aml.Service) {
 	t.Helper()
 	ctx := t.Context()
 	fast := keys.EncryptOptions{Iterations: 1000}
@@ -48,10 +49,16 @@ func startCA(t *testing.T, home string, db *sqlx.DB, b *ledgertest.Builder, base
 	if err != nil {
 		t.Fatal(err)
 	}
-	subjects, err := kyc.New(kyc.DefaultConfig(), ks, secrets)
+	screening := startAML(t, home, db)
+	chains, err := kyc.DefaultConfig().BuildChains(nil, aml.KYCProvider(screening))
 	if err != nil {
 		t.Fatal(err)
 	}
+	subjects, err := kyc.New(kyc.DefaultConfig(), ks, secrets, kyc.WithChains(chains))
+	if err != nil {
+		t.Fatal(err)
+	}
+	screening.SetSubjects(aml.KYCSubjects(subjects))
 	cs, err := casql.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +85,7 @@ func startCA(t *testing.T, home string, db *sqlx.DB, b *ledgertest.Builder, base
 	done := make(chan struct{})
 	go func() { a.Run(runCtx, gateway.CALedger(n), 200*time.Millisecond); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return a, subjects
+	return a, subjects, screening
 }
 
 var subjectSeq int

@@ -19,6 +19,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/regledger/regledger/aml"
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/gateway"
 	"github.com/regledger/regledger/gateway/auth"
@@ -41,6 +42,7 @@ type env struct {
 	http *http.Client
 	ca   *ca.Authority
 	kyc  *kyc.Service
+	aml  *aml.Service
 	srv  *gateway.Server
 	auth *auth.Service
 	db   *sqlx.DB
@@ -142,10 +144,10 @@ func start(t *testing.T) *env {
 	gc := gateway.DefaultConfig()
 	gc.Listen = freePort(t)
 	gc.SubmitWait = 20 * time.Second
-	authority, subjects := startCA(t, home, db, b, "http://"+gc.Listen, n)
+	authority, subjects, screening := startCA(t, home, db, b, "http://"+gc.Listen, n)
 	authn, tokens := startAuth(t, db)
 	srv, err := gateway.New(gc, n, draft.New(st, n.Ledger()), gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithCA(authority),
-		gateway.WithAuth(authn), gateway.WithKYC(subjects))
+		gateway.WithAuth(authn), gateway.WithKYC(subjects), gateway.WithAML(screening))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func start(t *testing.T) *env {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	e := &env{t: t, url: "http://" + gc.Listen, b: b, n: n, http: &http.Client{Timeout: 30 * time.Second}, ca: authority, kyc: subjects,
+	e := &env{t: t, url: "http://" + gc.Listen, b: b, n: n, http: &http.Client{Timeout: 30 * time.Second}, ca: authority, kyc: subjects, aml: screening,
 		srv: srv, auth: authn, tokens: tokens, db: db}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
