@@ -70,19 +70,22 @@ type SubjectView struct {
 	ApprovedAt          time.Time             `json:"approved_at,omitzero"`
 	ExpiresAt           time.Time             `json:"expires_at,omitzero"`
 	WithdrawnAt         time.Time             `json:"withdrawn_at,omitzero"`
-	Checks              []kyc.Check           `json:"checks,omitempty"`
-	Decisions           []kyc.Decision        `json:"decisions,omitempty"`
+	// RetainUntil is when the records may go: ten years after the relationship ended.
+	RetainUntil time.Time      `json:"retain_until,omitzero"`
+	Checks      []kyc.Check    `json:"checks,omitempty"`
+	Decisions   []kyc.Decision `json:"decisions,omitempty"`
 	// EnrollmentCode is given once, when a submission is approved and this node runs the CA:
 	// the institution hands it to the subject, whose software sends the CSR with it.
 	EnrollmentCode string `json:"enrollment_code,omitempty"`
 }
 
 func subjectView(sub *kyc.Subject) SubjectView {
-	return SubjectView{ID: sub.ID, State: sub.Status, Kind: sub.Kind, Level: sub.Level, Source: sub.Source, Name: sub.Name,
+	v := SubjectView{ID: sub.ID, State: sub.Status, Kind: sub.Kind, Level: sub.Level, Source: sub.Source, Name: sub.Name,
 		IDType: sub.IDType, IDNumber: sub.IDNumber, BirthDate: sub.BirthDate, Nationality: sub.Nationality, Contact: sub.Contact,
 		IDExpiry: sub.IDExpiry, Risk: sub.Risk, LegalRepresentative: sub.LegalRep, BeneficialOwners: sub.Owners,
 		Commitment: ledger.Hash(sub.Commitment).String(), CreatedAt: sub.CreatedAt, ApprovedAt: sub.ApprovedAt,
-		ExpiresAt: sub.ExpiresAt, WithdrawnAt: sub.WithdrawnAt}
+		ExpiresAt: sub.ExpiresAt, WithdrawnAt: sub.WithdrawnAt, RetainUntil: kyc.RetainUntil(sub.WithdrawnAt)}
+	return v
 }
 
 // stateView is the answer to a change: the subject's id and state, no personal data.

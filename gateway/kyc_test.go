@@ -105,7 +105,7 @@ func TestOnboarding(t *testing.T) {
 		t.Fatalf("read without a reason: %d %s", r.status, r.body)
 	}
 	if r := officer.get("/api/v1/kyc/subjects/" + id + "?reason=annual+review"); r.status != 200 || r.json(t)["name"] != "入网测试" ||
-		len(r.json(t)["checks"].([]any)) != 3 {
+		len(r.json(t)["checks"].([]any)) != 4 {
 		t.Fatalf("read: %d %s", r.status, r.body)
 	}
 	if r := e.as(auth.Regulator).get("/api/v1/kyc/subjects/" + id + "?reason=case+42"); r.status != 200 {
@@ -218,5 +218,12 @@ func TestOnboarding(t *testing.T) {
 	}
 	if r := officer.postJSON("/api/v1/kyc/subjects/"+id+"/withdraw", map[string]string{"reason": "again"}); r.status != http.StatusConflict {
 		t.Fatalf("withdraw twice: %d", r.status)
+	}
+	// The record stays, to be kept ten years after the relationship ended.
+	v := officer.get("/api/v1/kyc/subjects/" + id + "?reason=retention+check").json(t)
+	gone, err1 := time.Parse(time.RFC3339Nano, v["withdrawn_at"].(string))
+	keep, err2 := time.Parse(time.RFC3339Nano, v["retain_until"].(string))
+	if err1 != nil || err2 != nil || !keep.Equal(gone.AddDate(10, 0, 0)) {
+		t.Fatalf("retention: withdrawn %v, retained until %v", v["withdrawn_at"], v["retain_until"])
 	}
 }

@@ -29,6 +29,21 @@ type Record struct {
 	WithdrawReason string    // free text entered by whoever withdrew; must not hold personal data
 }
 
+// Retention is how long a subject's records are kept after the relationship ends (AML Law 2024
+// Art. 34; CDD Measures 2025: at least ten years).
+const Retention = 10 // years
+
+// RetainUntil returns the end of a subject's retention period given when it was withdrawn (the
+// relationship ended, by withdrawal or expiry): ten years later, or the zero time while the
+// relationship lasts. Stores refuse to delete records in any case; this date is what an
+// archival job may go by.
+func RetainUntil(withdrawnAt time.Time) time.Time {
+	if withdrawnAt.IsZero() {
+		return time.Time{}
+	}
+	return withdrawnAt.AddDate(Retention, 0, 0)
+}
+
 // Store keeps subject records. Implementations are safe for concurrent use. Each write appends
 // its audit event to the audit chain in the same transaction, so a change and its audit record
 // commit together or not at all. Errors never carry the sealed data.
