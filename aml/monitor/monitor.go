@@ -311,6 +311,11 @@ func (m *Monitor) SetMode(ctx context.Context, actor, id string, version int, mo
 	return m.reload(ctx)
 }
 
+// Alerts returns stored alerts, live and shadow, in the order they were raised.
+func (m *Monitor) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
+	return m.store.Alerts(ctx, q)
+}
+
 // Run evaluates the feed until ctx ends, and delivers live alerts meanwhile. It resumes after
 // the stored checkpoint: the latest snapshot of the evaluation state is restored and the
 // transactions after it are read again from the feed (Since), so none is missed across a
