@@ -1,15 +1,12 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/emmansun/gmsm/smx509"
 	"github.com/spf13/cobra"
 
 	"github.com/regledger/regledger/ca"
@@ -59,30 +56,9 @@ func newCertRequestCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tmpl := &smx509.CertificateRequest{}
-			tmpl.Subject.CommonName = subject // the CA takes the subject's name from its KYC record
-			der, err := smx509.CreateCertificateRequest(rand.Reader, tmpl, key.Signer())
+			cert, err := cl.RequestCertificate(cmd.Context(), key, subject, code, wait)
 			if err != nil {
 				return err
-			}
-			csrPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
-			ctx := cmd.Context()
-			cert, err := cl.Enroll(ctx, subject, string(csrPEM), code)
-			if err != nil {
-				return err
-			}
-			deadline := time.Now().Add(wait)
-			for cert.Status == "pending_attestation" && time.Now().Before(deadline) {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(500 * time.Millisecond):
-				}
-				st, err := cl.CertificateStatus(ctx, cert.Serial)
-				if err != nil {
-					return err
-				}
-				cert.Status, cert.AttestTx, cert.AttestHeight = st.Status, st.AttestTx, st.AttestHeight
 			}
 			if out == "" {
 				out = strings.TrimSuffix(k.key, ".pem") + ".crt"
@@ -90,7 +66,7 @@ func newCertRequestCmd(e *env) *cobra.Command {
 			if err := os.WriteFile(out, []byte(cert.PEM), 0o644); err != nil {
 				return err
 			}
-			if cert.Status == "attestation_refused" {
+			if cert.Status == client.CertRefused {
 				return errors.New("the ledger refused the identity attestation; the certificate is revoked: ask the CA operator")
 			}
 			return o.print(e.stdout, cert, fmt.Sprintf("certificate %s %s (address %s, until %s) saved to %s",

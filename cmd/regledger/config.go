@@ -69,6 +69,7 @@ const (
 	regulatorKey   = "keys/regulator.pem"
 	courtKey       = "keys/court.pem"
 	demoPassphrase = "keys/demo-passphrase"
+	demoTokenFile  = "keys/demo-token"
 	offchainDB     = "data/regledger.db"
 )
 

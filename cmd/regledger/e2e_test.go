@@ -65,7 +65,8 @@ func bin(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-func startProc(t *testing.T, home, api string) *proc {
+// startProc starts `regledger start --home home [--listen api] extra...`.
+func startProc(t *testing.T, home, api string, extra ...string) *proc {
 	t.Helper()
 	logf, err := os.Create(filepath.Join(t.TempDir(), "node.log"))
 	if err != nil {
@@ -75,6 +76,7 @@ func startProc(t *testing.T, home, api string) *proc {
 	if api != "" {
 		args = append(args, "--listen", api)
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = append(os.Environ(), passphraseEnv+"=e2e passphrase")
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -315,40 +317,4 @@ func blockHash(t *testing.T, api string, h int64) string {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&b)
 	return b.ResultAppHash
-}
-
-// TestDemoScenario runs `regledger demo` once against a running node: it exits 0 and leaves the
-// scenario on the ledger (three companies, a 50-shareholder LLC, notices with replies).
-func TestDemoScenario(t *testing.T) {
-	home, api := initHomeForTest(t)
-	p := startProc(t, home, api)
-	c := p.waitReady(30 * time.Second)
-	out := bin(t, "demo", "--home", home, "--api", p.api)
-	for _, want := range []string{"DEMO DATA", "scenario complete", "R-LLC-10", "TX-FREEZE", "court enforcement"} {
-		if !strings.Contains(out, want) {
-			t.Fatalf("demo output lacks %q:\n%s", want, out)
-		}
-	}
-	var cos struct {
-		Companies []ledger.Company `json:"companies"`
-	}
-	raw, err := c.Raw(t.Context(), "/api/v1/companies")
-	if err != nil || json.Unmarshal(raw, &cos) != nil || len(cos.Companies) != 3 {
-		t.Fatalf("companies after the demo: %s, %v", raw, err)
-	}
-	members := map[ledger.Form][]uint32{}
-	for _, co := range cos.Companies {
-		members[co.Form] = append(members[co.Form], co.Members)
-	}
-	if len(members[ledger.LLC]) != 2 || len(members[ledger.JSC]) != 1 {
-		t.Fatalf("forms %v", members)
-	}
-	full := false
-	for _, m := range members[ledger.LLC] {
-		full = full || m == 50
-	}
-	if !full {
-		t.Fatalf("no LLC at the 50-shareholder cap: %v", members)
-	}
-	p.stop(syscall.SIGTERM)
 }

@@ -58,7 +58,7 @@ func loadRoleKeys(dir string, pass []byte) (roleKeys, error) {
 }
 
 func (r roleKeys) demo() demo.Roles {
-	return demo.Roles{Attester: r.attester, Regulator: r.regulator, Court: r.court}
+	return demo.Roles{Regulator: r.regulator, Court: r.court}
 }
 
 func (r roleKeys) genesis(chainID string, at time.Time) *ledger.Genesis {

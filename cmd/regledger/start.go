@@ -14,8 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/regledger/regledger/gateway"
-	"github.com/regledger/regledger/gateway/client"
-	"github.com/regledger/regledger/internal/demo"
+	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/internal/sqlite"
 	"github.com/regledger/regledger/ledger/draft"
 	"github.com/regledger/regledger/ledger/draft/sqlstore"
@@ -23,24 +22,27 @@ import (
 )
 
 func newStartCmd(e *env) *cobra.Command {
-	var home, listen, passFile string
+	var home, listen, passFile, tokenFile string
 	var withDemo bool
 	c := &cobra.Command{
-		Use:   "start --home DIR [--listen 127.0.0.1:8080] [--demo]",
+		Use:   "start --home DIR [--listen 127.0.0.1:8080] [--demo [--token-file FILE]]",
 		Short: "Run the node and the HTTP API until SIGINT or SIGTERM",
 		Long: "Runs the ledger node (CometBFT in-process, bbolt state), the off-chain store (SQLite), the certificate\n" +
 			"authority (unless [ca] enabled = false; it needs the passphrase of the home's keys) and the HTTP API.\n" +
 			"With --demo an uninitialised home is initialised as a demo chain, the demo scenario runs against the API\n" +
-			"and a slow trickle of signed transfers keeps the live feed moving.",
+			"(its persons and companies onboarded through KYC and the CA, see regledger demo --help) and a slow\n" +
+			"trickle of signed transfers keeps the live feed moving. The demo acts as a kyc-officer of " + demoInstitution + " with\n" +
+			"the demo home's own token (keys/demo-token, made when needed); another home needs --token-file.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return e.start(cmd.Context(), home, listen, passFile, withDemo)
+			return e.start(cmd.Context(), home, listen, passFile, tokenFile, withDemo)
 		},
 	}
 	c.Flags().StringVar(&home, "home", "", "node home directory")
 	c.Flags().StringVar(&listen, "listen", "", "HTTP API address (overrides api.listen)")
 	c.Flags().BoolVar(&withDemo, "demo", false, "initialise a demo home if needed and run the demo scenario")
 	c.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the home's keys (else a demo home's own, $"+passphraseEnv+", a prompt)")
+	c.Flags().StringVar(&tokenFile, "token-file", "", "with --demo: a kyc-officer's API token for the demo (default: a demo home's own)")
 	_ = c.MarkFlagRequired("home")
 	return c
 }
@@ -51,7 +53,12 @@ func (e *env) logger(level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: l}))
 }
 
-func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo bool) error {
+func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile string, withDemo bool) error {
+	if withDemo && initialised(home) {
+		if err := demoTokenSource(home, tokenFile); err != nil {
+			return err
+		}
+	}
 	if !initialised(home) {
 		if !withDemo {
 			return fmt.Errorf("%s is not initialised: run regledger init --home %s (or start --demo)", home, home)
@@ -89,6 +96,9 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 		}
 	}
 	if withDemo {
+		if !cfg.CA.Enabled {
+			return errors.New("the demo onboards its parties through KYC and the CA: it needs [ca] enabled = true")
+		}
 		if roles, err = loadRoleKeys(home, pass); err != nil {
 			return err
 		}
@@ -121,6 +131,12 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 	authn, err := openAuth(ctx, home, cfg.Auth, db)
 	if err != nil {
 		return err
+	}
+	var demoTok string
+	if withDemo {
+		if demoTok, err = demoCredential(ctx, home, tokenFile, func(fn func(*auth.Service) error) error { return fn(authn) }); err != nil {
+			return err
+		}
 	}
 	gopts := []gateway.Option{gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithAuth(authn)}
 	if cfg.CA.Enabled {
@@ -158,7 +174,7 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 
 	demoDone := make(chan error, 1)
 	if withDemo {
-		go func() { demoDone <- e.runDemo(ctx, url, n.ChainID(), roles, true) }()
+		go func() { demoDone <- e.runDemo(ctx, url, n.ChainID(), demoTok, roles, true) }()
 	}
 	var runErr error
 	select {
@@ -180,55 +196,4 @@ func (e *env) start(ctx context.Context, home, listen, passFile string, withDemo
 		log.Error("http shutdown", "err", err)
 	}
 	return runErr
-}
-
-func (e *env) runDemo(ctx context.Context, url, chainID string, r roleKeys, follow bool) error {
-	c, err := client.New(url)
-	if err != nil {
-		return err
-	}
-	s := demo.New(c, chainID, r.demo(), e.stdout)
-	if err := s.Run(ctx); err != nil {
-		return err
-	}
-	if follow {
-		return s.Follow(ctx, 2*time.Second)
-	}
-	return nil
-}
-
-func newDemoCmd(e *env) *cobra.Command {
-	var home, api, passFile string
-	var follow bool
-	c := &cobra.Command{
-		Use:   "demo --home DIR --api URL [--follow]",
-		Short: "Drive the demo scenario once against a running node, with the role keys in DIR",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			pass, err := e.rolePass(home, passFile)
-			if err != nil {
-				return err
-			}
-			r, err := loadRoleKeys(home, pass)
-			if err != nil {
-				return err
-			}
-			c, err := client.New(api)
-			if err != nil {
-				return usageError{err}
-			}
-			ctx := cmd.Context()
-			h, err := c.WaitReady(ctx)
-			if err != nil {
-				return err
-			}
-			return e.runDemo(ctx, api, h.ChainID, r, follow)
-		},
-	}
-	c.Flags().StringVar(&home, "home", "", "directory holding keys/ (a node home or a testnet directory)")
-	c.Flags().StringVar(&api, "api", "http://127.0.0.1:8080", "the node's API")
-	c.Flags().BoolVar(&follow, "follow", false, "keep a slow trickle of transfers going after the scenario")
-	c.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the role keys")
-	_ = c.MarkFlagRequired("home")
-	return c
 }

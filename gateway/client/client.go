@@ -42,19 +42,35 @@ func (p *Problem) Error() string {
 	return fmt.Sprintf("%s (%d)", p.Title, p.Status)
 }
 
-// Client talks to one node's API.
+// Kind is the problem's kind: the last segment of its type URI ("duplicate-subject"), for
+// callers that branch on what went wrong.
+func (p *Problem) Kind() string { return p.Type[strings.LastIndexByte(p.Type, '/')+1:] }
+
+// Client talks to one node's API. It is safe for concurrent use.
 type Client struct {
-	base string
-	hc   *http.Client
+	base  string
+	hc    *http.Client
+	token string
 }
 
+// Option configures a Client.
+type Option func(*Client)
+
+// WithToken sends the API token (rlt_…) as a bearer token on every request, for the routes
+// that need a role.
+func WithToken(secret string) Option { return func(c *Client) { c.token = secret } }
+
 // New returns a client for the API at base ("http://127.0.0.1:8080").
-func New(base string) (*Client, error) {
+func New(base string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("client: %q is not an http(s) URL", base)
 	}
-	return &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 2 * time.Minute}}, nil
+	c := &Client{base: strings.TrimRight(base, "/"), hc: &http.Client{Timeout: 2 * time.Minute}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) (int, error) {
@@ -74,6 +90,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("client: %s %s: %w", method, path, err)

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/regledger/regledger/gateway/auth"
+	"github.com/regledger/regledger/gateway/client"
+	"github.com/regledger/regledger/internal/sqlite"
+	"github.com/regledger/regledger/keys"
+	"github.com/regledger/regledger/kyc"
+	"github.com/regledger/regledger/ledger"
+)
+
+var (
+	demoOrgLine    = regexp.MustCompile(`organisation (sub_[a-z2-7]+) \([^)]*\): legal representative (sub_[a-z2-7]+), certificate [0-9a-f]+, ledger identity (A[1-9A-HJ-NP-Za-km-z]+)`)
+	demoPersonLine = regexp.MustCompile(`person (sub_[a-z2-7]+): approved, certificate [0-9a-f]+, ledger identity (A[1-9A-HJ-NP-Za-km-z]+)`)
+	idShaped       = regexp.MustCompile(`[0-9]{17}[0-9X]`)
+)
+
+// checkDemo checks a finished demo run whose output (and, for start --demo, the node's log) is
+// out: the onboarding and scenario lines; the three companies, registered under the
+// organisations the demo onboarded; the printed subjects approved in the KYC records of the
+// token's institution, with the ledger identity committing to their KYC commitment; nobody
+// left in review; and no personal data in the output. Failures name subjects by id only.
+func checkDemo(t *testing.T, out, api, token string) {
+	t.Helper()
+	for _, want := range []string{"DEMO DATA", "onboarded 99 persons and 3 organisations through KYC", "scenario complete",
+		"R-LLC-10", "TX-FREEZE", "court enforcement"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	pub, err := client.New(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank, err := client.New(api, client.WithToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The companies, each under an organisation the demo onboarded.
+	orgs := demoOrgLine.FindAllStringSubmatch(out, -1)
+	if len(orgs) != 3 {
+		t.Fatalf("demo output names %d onboarded organisations, want 3:\n%s", len(orgs), out)
+	}
+	orgAddr := map[string]bool{}
+	for _, m := range orgs {
+		orgAddr[m[3]] = true
+	}
+	var cos struct {
+		Companies []ledger.Company `json:"companies"`
+	}
+	raw, err := pub.Raw(t.Context(), "/api/v1/companies")
+	if err != nil || json.Unmarshal(raw, &cos) != nil || len(cos.Companies) != 3 {
+		t.Fatalf("companies after the demo: %s, %v", raw, err)
+	}
+	members := map[ledger.Form][]uint32{}
+	for _, co := range cos.Companies {
+		members[co.Form] = append(members[co.Form], co.Members)
+		if !orgAddr[co.Address.String()] {
+			t.Errorf("company %s is registered under %s, not an organisation the demo onboarded", co.USCC, co.Address)
+		}
+	}
+	if len(members[ledger.LLC]) != 2 || len(members[ledger.JSC]) != 1 {
+		t.Fatalf("forms %v", members)
+	}
+	full := false
+	for _, m := range members[ledger.LLC] {
+		full = full || m == 50
+	}
+	if !full {
+		t.Fatalf("no LLC at the 50-shareholder cap: %v", members)
+	}
+
+	// The printed subjects: approved KYC records of the institution, committed on the ledger.
+	type printed struct {
+		subject, addr string
+		kind          kyc.Kind
+	}
+	var subjects []printed
+	for _, m := range orgs {
+		subjects = append(subjects, printed{m[1], m[3], kyc.Organisation}, printed{m[2], "", kyc.Person})
+	}
+	for _, m := range demoPersonLine.FindAllStringSubmatch(out, -1) {
+		subjects = append(subjects, printed{m[1], m[2], kyc.Person})
+	}
+	if len(subjects) != 7 {
+		t.Fatalf("demo output names %d subjects, want 7", len(subjects))
+	}
+	for _, p := range subjects {
+		st, err := bank.SubjectState(t.Context(), p.subject)
+		if err != nil || st.State != kyc.Approved || st.Kind != p.kind {
+			t.Fatalf("subject %s: %+v %v", p.subject, st, err)
+		}
+		raw, err := bank.Raw(t.Context(), "/api/v1/kyc/subjects/"+p.subject+"?reason=demo+output+check")
+		if err != nil {
+			t.Fatalf("read subject %s: %v", p.subject, err)
+		}
+		var rec struct {
+			Name       string `json:"name"`
+			IDNumber   string `json:"id_number"`
+			Commitment string `json:"commitment"`
+		}
+		if err := json.Unmarshal(raw, &rec); err != nil || rec.Name == "" {
+			t.Fatalf("subject %s: no personal data in its record (%v)", p.subject, err)
+		}
+		if p.kind == kyc.Person && (strings.Contains(out, rec.Name) || strings.Contains(out, rec.IDNumber)) {
+			t.Errorf("the demo output carries the name or identity number of subject %s", p.subject)
+		}
+		if p.addr == "" {
+			continue
+		}
+		addr, err := keys.ParseAddress(p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := pub.Identity(t.Context(), addr)
+		if err != nil || id.Identity.Commitment.String() != rec.Commitment {
+			t.Fatalf("ledger identity %s of subject %s does not commit to its KYC record: %v", addr, p.subject, err)
+		}
+	}
+	if q, err := bank.Reviews(t.Context()); err != nil || len(q) != 0 {
+		t.Fatalf("review queue after the demo: %d subjects, %v", len(q), err)
+	}
+
+	// No personal data at all: no resident identity number, no synthetic name.
+	for _, s := range idShaped.FindAllString(out, -1) {
+		if kyc.ValidateResident(s, time.Now()) == nil {
+			t.Fatalf("the demo output carries a resident identity number")
+		}
+	}
+	if strings.Contains(out, "演示用户") {
+		t.Fatalf("the demo output carries a subject's name")
+	}
+}
+
+// TestDemoScenario runs `regledger demo` once against a running node that is not a demo home,
+// with a kyc-officer token made by `regledger token create` and given with --token-file: it
+// exits 0, has onboarded its parties through KYC and the CA, and leaves the scenario on the
+// ledger (three companies, a 50-shareholder LLC, notices with replies).
+func TestDemoScenario(t *testing.T) {
+	home, api := initHomeForTest(t)
+	p := startProc(t, home, api)
+	p.waitReady(30 * time.Second)
+	token := strings.TrimSpace(bin(t, "token", "create", "--home", home, "--role", "kyc-officer", "--institution", demoInstitution))
+	tokenFile := writeFile(t, filepath.Join(t.TempDir(), "token"), token+"\n")
+	out := bin(t, "demo", "--home", home, "--api", p.api, "--token-file", tokenFile)
+	checkDemo(t, out, p.api, token)
+	if _, err := os.Stat(filepath.Join(home, demoTokenFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a home that is not a demo home got a demo token file: %v", err)
+	}
+	p.stop(syscall.SIGTERM)
+}
+
+// TestStartDemo runs `regledger start --demo` on a demo home: the demo gets a kyc-officer token
+// without a human, keeps it in the home (owner-only), and plays the whole scenario through KYC.
+// Neither the demo's lines nor the node's log carry personal data.
+func TestStartDemo(t *testing.T) {
+	home, api := initHomeForTest(t)
+	writeFile(t, filepath.Join(home, demoPassphrase), "e2e passphrase") // what start --demo makes of a new home
+	p := startProc(t, home, api, "--demo")
+	p.waitReady(30 * time.Second)
+	var log []byte
+	for deadline := time.Now().Add(3 * time.Minute); !strings.Contains(string(log), "scenario complete"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) || strings.Contains(string(log), "demo stopped") {
+			t.Fatalf("start --demo did not complete the scenario:\n%s", tail(log))
+		}
+		log, _ = os.ReadFile(p.log.Name())
+	}
+	fi, err := os.Stat(filepath.Join(home, demoTokenFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("demo token file: %v %v", fi, err)
+	}
+	token, err := readTokenFile(filepath.Join(home, demoTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDemo(t, string(log), p.api, token)
+	p.stop(syscall.SIGTERM)
+}
+
+// TestDemoToken: a demo home's token is made once, kept and reused while it is valid, and
+// replaced when it was revoked or the file holds something else; it is a kyc-officer's of the
+// demo institution. A home that is not a demo home gets no token: the demo asks for
+// --token-file.
+func TestDemoToken(t *testing.T) {
+	home := t.TempDir()
+	db, err := sqlite.Open(t.Context(), filepath.Join(home, offchainDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	a, err := openAuth(t.Context(), home, auth.DefaultConfig(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(home, keysDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	first, err := demoToken(t.Context(), home, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Token(t.Context(), first)
+	if err != nil || p.Role != auth.KYCOfficer || p.Scope.Institution != demoInstitution {
+		t.Fatalf("demo token: %+v %v", p, err)
+	}
+	if again, err := demoToken(t.Context(), home, a); err != nil || again != first {
+		t.Fatalf("a valid demo token was not reused: %v", err)
+	}
+	if err := a.RevokeToken(t.Context(), p.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	replaced, err := demoToken(t.Context(), home, a)
+	if err != nil || replaced == first {
+		t.Fatalf("a revoked demo token was not replaced: %v", err)
+	}
+	if got, err := readTokenFile(filepath.Join(home, demoTokenFile)); err != nil || got != replaced {
+		t.Fatalf("token file after replacement: %v", err)
+	}
+	writeFile(t, filepath.Join(home, demoTokenFile), "not a token\n")
+	if fresh, err := demoToken(t.Context(), home, a); err != nil || fresh == replaced {
+		t.Fatalf("a bad token file was not replaced: %v", err)
+	}
+	if tokens, err := a.Tokens(t.Context()); err != nil || len(tokens) != 3 {
+		t.Fatalf("tokens made: %d, %v", len(tokens), err)
+	}
+
+	// Not a demo home, no --token-file: a usage error before anything starts.
+	other := t.TempDir()
+	if _, errs, code := cli(t, e2eEnv, "demo", "--home", other, "--api", "http://127.0.0.1:1"); code != 2 || !strings.Contains(errs, "--token-file") {
+		t.Fatalf("demo without a token source: exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(other, demoTokenFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a token file appeared in a home that is not a demo home: %v", err)
+	}
+}
