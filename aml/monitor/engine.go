@@ -96,6 +96,11 @@ type engine struct {
 	evalErr func(r *compiled, c Cursor, err error)
 
 	scratch []string // counterparties
+	days    struct { // the first dates of rs's windows ending on day
+		rs     *ruleSet
+		day    ledger.Date
+		starts []ledger.Date
+	}
 }
 
 func newEngine(th Thresholds, cal ledger.Calendar) *engine {
@@ -288,9 +293,22 @@ func (s span) covers(f *flow) bool {
 	return f.Time > s.instant
 }
 
-func (e *engine) span(w Window, t time.Time) span {
-	d, inst := w.start(t, e.cal)
-	return span{day: d, instant: inst, byDay: w.Duration == 0}
+// span returns the start of window wi of rs ending at t. The first dates of the day windows
+// are computed once per rule set and civil day.
+func (e *engine) span(rs *ruleSet, wi int, t time.Time) span {
+	w := rs.windows[wi]
+	if w.Duration > 0 {
+		return span{instant: t.Add(-w.Duration).UnixNano()}
+	}
+	if day := ledger.DateOf(t); e.days.rs != rs || e.days.day != day {
+		e.days.rs, e.days.day = rs, day
+		e.days.starts = e.days.starts[:0]
+		for _, w := range rs.windows {
+			d, _ := w.start(t, e.cal)
+			e.days.starts = append(e.days.starts, d)
+		}
+	}
+	return span{day: e.days.starts[wi], byDay: true}
 }
 
 func (e *engine) flow(rs *ruleSet, tx *Tx, f flowEvent, info func(string) Info, out []Alert) []Alert {
@@ -401,12 +419,12 @@ func (e *engine) flow(rs *ruleSet, tx *Tx, f flowEvent, info func(string) Info, 
 // horizon is the oldest flow any rule of rs still needs at t.
 func (e *engine) horizon(rs *ruleSet, t time.Time) span {
 	h := span{day: ledger.DateOf(t), instant: t.UnixNano()}
-	for _, w := range rs.windows {
-		d, inst := w.start(t, e.cal)
-		if w.Duration > 0 {
-			h.instant = min(h.instant, inst)
+	for wi := range rs.windows {
+		sp := e.span(rs, wi, t)
+		if sp.byDay {
+			h.day = min(h.day, sp.day)
 		} else {
-			h.day = min(h.day, d)
+			h.instant = min(h.instant, sp.instant)
 		}
 	}
 	return h
@@ -442,7 +460,7 @@ func (e *engine) window(rs *ruleSet, wi int, sd *side, f flowEvent, cur *ref, no
 	if w := sd.windows[wi]; w != nil {
 		return w
 	}
-	sp := e.span(rs.windows[wi], now)
+	sp := e.span(rs, wi, now)
 	nd := rs.needs[wi]
 	w := &WindowVar{}
 	e.scratch = e.scratch[:0]
@@ -565,7 +583,7 @@ func (e *engine) alert(rs *ruleSet, r *compiled, sd *side, f flowEvent, cur *ref
 		detail["side"] = sideTx
 	}
 	fromFlows := func(keep func(x *flow) bool) {
-		sp := e.span(r.Window, now)
+		sp := e.span(rs, r.window, now)
 		fl := sd.s.Flows
 		for i := len(fl) - 1; i >= 0 && len(refs) < maxEvidence; i-- {
 			x := &fl[i]
@@ -596,7 +614,7 @@ func (e *engine) alert(rs *ruleSet, r *compiled, sd *side, f flowEvent, cur *ref
 		fromFlows(func(x *flow) bool { return x.Out && x.Company == f.company })
 		detail["bought"], detail["bought_qty"] = itoa(w.Bought), itoa(w.BoughtQty)
 	case EvidenceCycle, EvidenceCycleAny:
-		refs = e.cycle(f, cur, e.span(r.Window, now), r.Evidence == EvidenceCycle)
+		refs = e.cycle(f, cur, e.span(rs, r.window, now), r.Evidence == EvidenceCycle)
 		detail["cycle"] = itoa(int64(len(refs)))
 	case EvidenceRef:
 		if co.RefQty > 0 {

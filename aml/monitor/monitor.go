@@ -105,7 +105,8 @@ func WithClock(now func() time.Time) Option { return func(m *Monitor) { m.now = 
 func WithRules(rs RuleSet) Option { return func(m *Monitor) { m.seed = &rs } }
 
 // WithBatchHook calls fn, on the monitor's goroutine, after each batch of transactions has been
-// evaluated and its alerts stored. fn must return quickly; benchmarks use it to measure lag.
+// evaluated and its alerts stored. fn must return quickly and not keep the slice, which is
+// reused; benchmarks use it to measure lag.
 func WithBatchHook(fn func(txs []Tx)) Option { return func(m *Monitor) { m.hook = fn } }
 
 // Stats are counters of a monitor since it was created.
