@@ -20,9 +20,9 @@ import (
 	authsql "github.com/regledger/regledger/gateway/auth/sqlstore"
 	"github.com/regledger/regledger/internal/sqlite"
 	"github.com/regledger/regledger/ledger/draft"
+	"github.com/regledger/regledger/ledger/draft/sqlstore"
 	"github.com/regledger/regledger/ledger/ledgertest"
 	"github.com/regledger/regledger/ledger/node"
-	"github.com/regledger/regledger/ledger/draft/sqlstore"
 )
 
 // HTTPResult is the screening latency through the HTTP API on loopback.
