@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/regledger/regledger/aml/amltest"
+	"github.com/regledger/regledger/aml/monitor/monitortest"
 	"github.com/regledger/regledger/ca/catest"
 	"github.com/regledger/regledger/kyc/kyctest"
 	"github.com/regledger/regledger/ledger/ledgertest"
@@ -30,6 +32,10 @@ func benchmarks() map[string]benchmark {
 		"ca.issue":     benchCAIssue,
 		"ca.ocsp":      benchCAOCSP,
 		"kyc.onboard":  benchKYCOnboard,
+		"aml.screen":   amltest.WriteScreen,
+		"aml.monitor": func(ctx context.Context, w io.Writer) error {
+			return monitortest.Bench(ctx, w, monitortest.BenchOptions{})
+		},
 	}
 }
 
