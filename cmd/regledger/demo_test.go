@@ -3,10 +3,16 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -143,18 +149,59 @@ func checkDemo(t *testing.T, out, api, token string) {
 	}
 }
 
+// reviewingProvider is a loopback identity-check webhook that checks each request's signature
+// and sends every subject to review, signing its answer; it counts the requests.
+func reviewingProvider(t *testing.T, secret []byte) (string, *atomic.Int32) {
+	t.Helper()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !kyc.VerifyWebhook(secret, r.Header.Get(kyc.HeaderTimestamp), body, r.Header.Get(kyc.HeaderSignature)) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		calls.Add(1)
+		out, _ := json.Marshal(kyc.WebhookResponse{Outcome: kyc.Review, Reasons: []string{"documents to be seen by an officer"}, Evidence: "e2e"})
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		w.Header().Set(kyc.HeaderTimestamp, ts)
+		w.Header().Set(kyc.HeaderSignature, kyc.SignWebhookResponse(secret, ts, r.Header.Get(kyc.HeaderIdempotency), out))
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &calls
+}
+
 // TestDemoScenario runs `regledger demo` once against a running node that is not a demo home,
-// with a kyc-officer token made by `regledger token create` and given with --token-file: it
-// exits 0, has onboarded its parties through KYC and the CA, and leaves the scenario on the
-// ledger (three companies, a 50-shareholder LLC, notices with replies).
+// with a kyc-officer token made by `regledger token create` and given with --token-file, on a
+// node whose standard chain ends with an identity-check webhook that sends everyone to review:
+// the demo decides as the officer, exits 0, has onboarded its parties through KYC and the CA, and
+// leaves the scenario on the ledger (three companies, a 50-shareholder LLC, notices with
+// replies).
 func TestDemoScenario(t *testing.T) {
 	home, api := initHomeForTest(t)
+	secret := []byte("e2e identity-check secret, 32 b.")
+	if err := keys.WriteSecretFile(filepath.Join(home, "keys", "idcheck.secret"), secret, []byte("e2e passphrase"), keys.EncryptOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	hook, calls := reviewingProvider(t, secret)
+	cfgPath := filepath.Join(home, configFile)
+	b, _ := os.ReadFile(cfgPath)
+	cfg := strings.Replace(string(b), "  [kyc.chains]\n", `  [kyc.chains]
+    l1 = ["format", "duplicate"]
+    l2 = ["format", "duplicate", "age", "idcheck"]
+    l3 = ["format", "duplicate", "age", "idcheck"]
+`, 1) + fmt.Sprintf("\n[[kyc.webhooks]]\n  name = \"idcheck\"\n  url = %q\n  secret_file = \"keys/idcheck.secret\"\n  retries = 1\n", hook)
+	writeFile(t, cfgPath, cfg)
+
 	p := startProc(t, home, api)
 	p.waitReady(30 * time.Second)
 	token := strings.TrimSpace(bin(t, "token", "create", "--home", home, "--role", "kyc-officer", "--institution", demoInstitution))
 	tokenFile := writeFile(t, filepath.Join(t.TempDir(), "token"), token+"\n")
 	out := bin(t, "demo", "--home", home, "--api", p.api, "--token-file", tokenFile)
 	checkDemo(t, out, p.api, token)
+	if !strings.Contains(out, "(102 needed an officer's decision)") || calls.Load() < 102 {
+		t.Fatalf("the identity check saw %d subjects; the demo says:\n%s", calls.Load(), out)
+	}
 	if _, err := os.Stat(filepath.Join(home, demoTokenFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a home that is not a demo home got a demo token file: %v", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/regledger/regledger/ca/catest"
@@ -50,12 +49,6 @@ type onboarded struct {
 	Serial  string // its certificate
 	USCC    string // an organisation's code
 	Decided bool   // an officer had to decide
-}
-
-// onboardStats counts what onboarding did, for the summary line.
-type onboardStats struct {
-	mu      sync.Mutex
-	decided int
 }
 
 func randomInt(n int64) (int64, error) {
@@ -197,11 +190,6 @@ func (s *Scenario) onboardAll(ctx context.Context, n int, kind ledger.SubjectKin
 			return
 		}
 		out[i] = o
-		if o.Decided {
-			s.stats.mu.Lock()
-			s.stats.decided++
-			s.stats.mu.Unlock()
-		}
 	})
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
