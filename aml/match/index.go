@@ -149,7 +149,7 @@ func (ix *Index) similar(w, raw string, counts []uint16, touched []int32, jw []b
 		return out, touched
 	}
 	gs := trigrams(w)
-	need := uint16(max(1, (len(gs)+2)/3))
+	need := uint16(max(2, (len(gs)+2)/3))
 	for _, g := range gs {
 		for _, v := range ix.grams[g] {
 			if counts[v] == 0 {
@@ -203,13 +203,14 @@ type wordSim struct {
 const candidateSim = 0.82
 
 // maxCandidates bounds how many names a query scores in full.
-const maxCandidates = 96
+const maxCandidates = 48
 
 type scratch struct {
 	counts  []uint16
 	touched []int32
 	jw      []bool
 	pairs   []pair
+	memo    map[string][]float64 // list item → its similarity to each query item
 	// Dense per-name accumulators, zero between queries, with the lists of names touched.
 	acc, accC, best, bestC []float64
 	names, hit             []int32
@@ -220,7 +221,7 @@ func (ix *Index) getScratch() *scratch {
 	if s, ok := ix.scratch.Get().(*scratch); ok {
 		return s
 	}
-	return &scratch{counts: make([]uint16, len(ix.words)), jw: make([]bool, 256),
+	return &scratch{counts: make([]uint16, len(ix.words)), jw: make([]bool, 256), memo: map[string][]float64{},
 		acc: make([]float64, len(ix.names)), accC: make([]float64, len(ix.names)),
 		best: make([]float64, len(ix.names)), bestC: make([]float64, len(ix.names)), wsim: make([]float64, len(ix.words))}
 }

@@ -64,6 +64,8 @@ const (
 	genderDisagree = -0.12
 	typeDisagree   = -0.3
 	weakAlias      = -0.08
+	// maxEvidence is the most the other facts can add to a name score.
+	maxEvidence = dobExact + natAgree
 )
 
 // ParseDate reads YYYY, YYYY-MM or YYYY-MM-DD.
@@ -141,17 +143,17 @@ const maxWords = 12
 func (ix *Index) rank(qt []token, q Query, cands []int32, s *scratch) []Hit {
 	best := map[int32]Hit{}
 	qi := items(qt)
+	clear(s.memo)
 	for _, n := range cands {
 		nm := &ix.names[n]
 		e := &ix.entities[nm.entity]
-		name, words := nameScore(qt, qi, nm.items, nm.total, s)
-		if name < 0.5 {
+		name, _ := nameScore(qt, qi, nm.items, nm.total, s, false)
+		if name < 0.5 || name+maxEvidence < q.Threshold {
 			continue
 		}
 		h := Hit{Entity: e, Name: e.Names[nm.name].Full, NameKind: e.Names[nm.name].Kind}
 		h.Explanation = evidence(q, e)
 		h.Explanation.Name = round(name)
-		h.Explanation.Words = words
 		if h.NameKind == list.Weak {
 			h.Explanation.Alias = weakAlias
 		}
@@ -163,6 +165,7 @@ func (ix *Index) rank(qt []token, q Query, cands []int32, s *scratch) []Hit {
 		if old, ok := best[nm.entity]; ok && (old.Score > h.Score || old.Score == h.Score && old.Explanation.Name >= h.Explanation.Name) {
 			continue
 		}
+		_, h.Explanation.Words = nameScore(qt, qi, nm.items, nm.total, s, true)
 		best[nm.entity] = h
 	}
 	hits := make([]Hit, 0, len(best))
@@ -307,11 +310,22 @@ type pair struct {
 // nameScore compares query words with a list name's words, in any order, joining adjacent
 // words on either side where that matches better. The score weighs how much of the query is
 // matched (0.6) and how much of the list name (0.4).
-func nameScore(qt []token, qi, ci []item, ctotal float64, s *scratch) (float64, []WordMatch) {
+func nameScore(qt []token, qi, ci []item, ctotal float64, s *scratch, explain bool) (float64, []WordMatch) {
 	pairs := s.pairs[:0]
-	for a := range qi {
-		for b := range ci {
-			if sim := itemSim(qi[a], ci[b], s.jw); sim >= 0.8 {
+	for b := range ci {
+		// Names share words: the similarities of a list word to the query are computed once
+		// per query.
+		key := ci[b].raw + "\x00" + ci[b].folded
+		sims, ok := s.memo[key]
+		if !ok {
+			sims = make([]float64, len(qi))
+			for a := range qi {
+				sims[a] = itemSim(qi[a], ci[b], s.jw)
+			}
+			s.memo[key] = sims
+		}
+		for a, sim := range sims {
+			if sim >= 0.8 {
 				pairs = append(pairs, pair{a, b, sim, qi[a].to - qi[a].from + ci[b].to - ci[b].from})
 			}
 		}
@@ -348,7 +362,9 @@ func nameScore(qt []token, qi, ci []item, ctotal float64, s *scratch) (float64, 
 		cr := credit(p.sim)
 		qGot += cr * a.weight
 		cGot += cr * b.weight
-		words = append(words, WordMatch{Query: a.raw, List: b.raw, Sim: round(p.sim)})
+		if explain {
+			words = append(words, WordMatch{Query: a.raw, List: b.raw, Sim: round(p.sim)})
+		}
 	}
 	if qTotal == 0 || ctotal == 0 {
 		return 0, nil
