@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/regledger/regledger/aml"
 	"github.com/regledger/regledger/ca"
 	casql "github.com/regledger/regledger/ca/sqlstore"
 	"github.com/regledger/regledger/internal/audit"
@@ -61,6 +62,7 @@ func initCA(ctx context.Context, home, org string, pass []byte, now time.Time) e
 type services struct {
 	kyc *kyc.Service
 	ca  *ca.Authority
+	aml *aml.Service
 }
 
 // openServices loads the KYC secrets, the CA's hierarchies and the attester key of home with
@@ -90,12 +92,16 @@ func openServices(ctx context.Context, home string, cfg fileConfig, pass []byte,
 	if err != nil {
 		return nil, err
 	}
+	screening, err := openAML(ctx, cfg, db, nil)
+	if err != nil {
+		return nil, err
+	}
 	chains, err := cfg.KYC.BuildChains(func(file string) ([]byte, error) {
 		if !filepath.IsAbs(file) {
 			file = filepath.Join(home, file)
 		}
 		return keys.ReadSecretFile(file, pass)
-	})
+	}, aml.KYCProvider(screening))
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +109,7 @@ func openServices(ctx context.Context, home string, cfg fileConfig, pass []byte,
 	if err != nil {
 		return nil, err
 	}
+	screening.SetSubjects(aml.KYCSubjects(kycSvc))
 	cs, err := casql.New(ctx, db)
 	if err != nil {
 		return nil, err
@@ -128,7 +135,7 @@ func openServices(ctx context.Context, home string, cfg fileConfig, pass []byte,
 		_, err := authority.RevokeSubject(ctx, id, ca.ReasonKYCWithdrawn, "kyc")
 		return err
 	})
-	return &services{kyc: kycSvc, ca: authority}, nil
+	return &services{kyc: kycSvc, ca: authority, aml: screening}, nil
 }
 
 // openHomeServices opens the home's database and services for a CLI command.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/regledger/regledger/aml"
+	"github.com/regledger/regledger/aml/monitor"
 	"github.com/regledger/regledger/ca"
 	"github.com/regledger/regledger/gateway"
 	"github.com/regledger/regledger/gateway/auth"
@@ -23,6 +25,8 @@ type fileConfig struct {
 	API  gateway.Config `toml:"api"`
 	CA   ca.Config      `toml:"ca"`
 	KYC  kyc.Config     `toml:"kyc"`
+	AML  aml.Config     `toml:"aml"`
+	Mon  monitor.Config `toml:"monitor"`
 	Auth auth.Config    `toml:"auth"`
 	Log  logConfig      `toml:"log"`
 }
@@ -33,7 +37,7 @@ type logConfig struct {
 
 func defaultFileConfig() fileConfig {
 	return fileConfig{Node: node.DefaultConfig(), API: gateway.DefaultConfig(), CA: ca.DefaultConfig(), KYC: kyc.DefaultConfig(),
-		Auth: auth.DefaultConfig(), Log: logConfig{Level: "info"}}
+		AML: aml.DefaultConfig(), Mon: monitor.Default(), Auth: auth.DefaultConfig(), Log: logConfig{Level: "info"}}
 }
 
 func (c fileConfig) Validate() error {
@@ -49,6 +53,12 @@ func (c fileConfig) Validate() error {
 	}
 	if err := c.KYC.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("kyc: %w", err))
+	}
+	if err := c.AML.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Mon.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Auth.Validate(); err != nil {
 		errs = append(errs, err)

@@ -25,7 +25,7 @@ func newRoot(e *env) *cobra.Command {
 		Version:       version,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(e), newStartCmd(e), newUserCmd(e), newTokenCmd(e), newTestnetCmd(e), newDemoCmd(e), newKeyCmd(e),
+	root.AddCommand(newInitCmd(e), newStartCmd(e), newAMLCmd(e), newUserCmd(e), newTokenCmd(e), newTestnetCmd(e), newDemoCmd(e), newKeyCmd(e),
 		newCompanyCmd(e), newSharesCmd(e), newTransferCmd(e), newRegisterCmd(e), newTxCmd(e),
 		newCACmd(e), newCertCmd(e), newBenchCmd(e), newVersionCmd(e))
 	return root

@@ -13,6 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/regledger/regledger/aml/monitor"
+	"github.com/regledger/regledger/aml/monitor/nodefeed"
+	monsql "github.com/regledger/regledger/aml/monitor/sqlstore"
 	"github.com/regledger/regledger/gateway"
 	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/internal/sqlite"
@@ -71,8 +74,12 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		if listen != "" {
 			cfg.API.Listen = listen
 		}
+		cfg.AML.Lists = []string{demoListsDir}
 		s, err := initHome(home, "regledger-demo", pass, cfg)
 		if err != nil {
+			return err
+		}
+		if err := writeDemoLists(home); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "initialised demo home %s (chain %s); its keys' passphrase is in %s\nadmin user %q, one-time password %s (change it at the first login)\n",
@@ -94,6 +101,13 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		if pass, err = e.rolePass(home, passFile); err != nil {
 			return err
 		}
+	}
+	if withDemo && isDemoHome(home) && len(cfg.AML.Lists) == 0 {
+		// A demo home screens against its watch list (homes made before lists existed too).
+		if err := writeDemoLists(home); err != nil {
+			return err
+		}
+		cfg.AML.Lists = []string{demoListsDir}
 	}
 	if withDemo {
 		if !cfg.CA.Enabled {
@@ -144,7 +158,11 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		if err != nil {
 			return fmt.Errorf("certificate authority: %w", err)
 		}
-		gopts = append(gopts, gateway.WithCA(svc.ca), gateway.WithKYC(svc.kyc))
+		if err := svc.aml.Open(ctx, homePath(home)); err != nil {
+			return fmt.Errorf("sanctions lists: %w", err)
+		}
+		go svc.aml.Watch(ctx)
+		gopts = append(gopts, gateway.WithCA(svc.ca), gateway.WithKYC(svc.kyc), gateway.WithAML(svc.aml))
 		go svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second)
 		notifier, err := openNotifier(ctx, home, cfg, pass, db, svc, log)
 		if err != nil {
@@ -159,6 +177,20 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 			}
 		})
 	}
+	ms, err := monsql.New(ctx, db)
+	if err != nil {
+		return err
+	}
+	mon, err := monitor.New(cfg.Mon, ms, nodefeed.New(n), monitor.WithLogger(log),
+		monitor.WithSubjectInfo(monitor.LedgerInfo{R: n.Ledger().Store()}))
+	if err != nil {
+		return fmt.Errorf("monitoring: %w", err)
+	}
+	go func() {
+		if err := mon.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("monitoring stopped", "err", err)
+		}
+	}()
 	srv, err := gateway.New(cfg.API, n, draft.New(ds, n.Ledger()), gopts...)
 	if err != nil {
 		return err

@@ -16,11 +16,13 @@ import (
 	"io"
 	"math/big"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/regledger/regledger/gateway/client"
 	"github.com/regledger/regledger/keys"
+	"github.com/regledger/regledger/kyc"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/ledgertest"
 )
@@ -251,12 +253,12 @@ type step struct {
 	run  func(context.Context) error
 }
 
-// steps is the scenario. Two steps of the AML work belong here: a sanctioned-name onboarding
-// stopped at review (after onboarding) and a structuring pattern raising an alert (after the
-// transfers, before the freeze).
+// steps is the scenario. A step for the AML work still belongs here: a structuring pattern
+// raising an alert (after the transfers, before the freeze).
 func (s *Scenario) steps() []step {
 	return []step{
 		{"onboarding", s.onboarding},
+		{"sanctioned name", s.sanctionedName},
 		{"companies", s.companies},
 		{"transfers", s.transfers},
 		{"court enforcement", s.courtEnforcement},
@@ -553,4 +555,31 @@ func pick(n int) int {
 		return 0
 	}
 	return int(v.Int64())
+}
+
+// WatchlistName is the fictitious person on a demo home's internal watch list (see regledger
+// start --demo): onboarding them must stop at review.
+const WatchlistName = "黑洋涛"
+
+// sanctionedName submits a person whose name is on the node's watch list and shows that the
+// sanctions screening stops the onboarding at review, with the list entry as the reason. The
+// officer does not approve it.
+func (s *Scenario) sanctionedName(ctx context.Context) error {
+	req, err := personApplication(0)
+	if err != nil {
+		return err
+	}
+	req.Name = WatchlistName
+	st, err := s.bank.SubmitSubject(ctx, req)
+	if err != nil {
+		return fmt.Errorf("submit the watch-listed name: %w", err)
+	}
+	for _, c := range st.Checks {
+		if c.Provider == kyc.ProviderSanctions && c.Outcome == kyc.Review && st.State == kyc.NeedsReview {
+			s.say("sanctions screening: subject %s stopped at review (%s)", st.ID, strings.Join(c.Reasons, "; "))
+			return nil
+		}
+	}
+	s.say("sanctions screening: subject %s is %s; this node's lists do not hold the demo watch list", st.ID, st.State)
+	return nil
 }
