@@ -12,11 +12,19 @@ import (
 // fails them rather than skipping, so that a green run always means the real files parsed.
 func sanctionsDir(t testing.TB, sub ...string) string {
 	t.Helper()
-	p := filepath.Join(append([]string{"..", "..", "..", "shared", "data", "sanctions"}, sub...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("real sanctions data missing (want /work/shared/data/sanctions): %v", err)
+	// Beside the repository, else $REGLEDGER_SANCTIONS, else the workspace's copy (a clone made
+	// outside the workspace); see aml/amltest.DataDir.
+	roots := []string{filepath.Join("..", "..", "..", "shared", "data", "sanctions"), os.Getenv("REGLEDGER_SANCTIONS"), "/work/shared/data/sanctions"}
+	for _, r := range roots {
+		if r == "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(r, "README.md")); err == nil {
+			return filepath.Join(append([]string{r}, sub...)...)
+		}
 	}
-	return p
+	t.Fatalf("real sanctions data missing (want ../shared/data/sanctions beside the repository, $REGLEDGER_SANCTIONS or /work/shared/data/sanctions)")
+	return ""
 }
 
 func readSets(t testing.TB, paths ...string) []Set {
