@@ -135,6 +135,8 @@ type Service struct {
 
 	cur    atomic.Pointer[current]
 	loadMu sync.Mutex // one load or refresh at a time
+	// rescreened is the newest snapshot version whose re-screening this process ran or saw done.
+	rescreened atomic.Int64
 }
 
 // current is the snapshot being screened against.
@@ -178,7 +180,8 @@ func (s *Service) Open(ctx context.Context, resolve func(string) string) error {
 	return err
 }
 
-// Snapshot returns the snapshot being screened against, or ErrNoSnapshot.
+// Snapshot returns the snapshot being screened against, or ErrNoSnapshot. Its Rescreened
+// flag is as the store had it when the snapshot was installed.
 func (s *Service) Snapshot() (*Snapshot, error) {
 	c := s.cur.Load()
 	if c == nil {
@@ -332,7 +335,8 @@ func (s *Service) Screen(_ context.Context, r Request) ([]Hit, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return c.screen(q), c.snap.Version, nil
+	hits, err := c.screen(q)
+	return hits, c.snap.Version, err
 }
 
 func (s *Service) query(r Request) (match.Query, error) {
@@ -371,10 +375,10 @@ func (s *Service) query(r Request) (match.Query, error) {
 	return q, nil
 }
 
-func (c *current) screen(q match.Query) []Hit {
+func (c *current) screen(q match.Query) ([]Hit, error) {
 	found, err := c.ix.Screen(q)
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("%w: %w", ErrQuery, err) // a name with no letters, say
 	}
 	out := make([]Hit, 0, len(found))
 	for _, h := range found {
@@ -382,7 +386,7 @@ func (c *current) screen(q match.Query) []Hit {
 		out = append(out, Hit{List: e.List, SourceID: e.SourceID, Name: h.Name, NameKind: h.NameKind, Type: e.Type,
 			Programmes: e.Programmes, Score: h.Score, Explanation: h.Explanation, EntryHash: c.hashes[entryKey{e.List, e.SourceID}]})
 	}
-	return out
+	return out, nil
 }
 
 // ScreenSubject screens a KYC subject for use, leaving out hits an analyst cleared (while the
@@ -399,7 +403,10 @@ func (s *Service) ScreenSubject(ctx context.Context, sub Subject, use string, ra
 		return nil, nil, err
 	}
 	q.BirthDate = sub.BirthDate
-	hits := c.screen(q)
+	hits, err := c.screen(q)
+	if err != nil {
+		return nil, nil, err
+	}
 	cleared, err := s.store.Clearances(ctx, sub.ID)
 	if err != nil {
 		return nil, nil, err
@@ -443,15 +450,17 @@ func (s *Service) ScreenSubject(ctx context.Context, sub Subject, use string, ra
 // snapshot has not been re-screened yet. It returns the alerts raised.
 func (s *Service) RescreenPending(ctx context.Context) ([]Alert, error) {
 	c := s.cur.Load()
-	if c == nil || s.subjects == nil || c.snap.Rescreened {
+	if c == nil || s.subjects == nil || c.snap.Rescreened || c.snap.Version <= s.rescreened.Load() {
 		return nil, nil
 	}
 	mine, err := s.store.MarkRescreened(ctx, c.snap.Version)
-	if err != nil || !mine {
-		c.snap.Rescreened = true
+	if err != nil {
 		return nil, err
 	}
-	c.snap.Rescreened = true
+	s.rescreened.Store(c.snap.Version)
+	if !mine {
+		return nil, nil // another process ran it
+	}
 	return s.Rescreen(ctx)
 }
 

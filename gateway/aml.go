@@ -121,12 +121,12 @@ func (s *Server) clearHit(c echo.Context) error {
 }
 
 func (s *Server) screeningAlerts(c echo.Context) error {
-	after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64)
-	if c.QueryParam("after") == "" {
-		after, err = 0, nil
-	}
-	if err != nil || after < 0 {
-		return badRequest("after: a non-negative alert id", nil)
+	var after int64
+	if v := c.QueryParam("after"); v != "" {
+		var err error
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			return badRequest("after: a non-negative alert id", nil)
+		}
 	}
 	alerts, err := s.aml.Alerts(c.Request().Context(), after, 500)
 	if err != nil {

@@ -160,7 +160,7 @@ func WriteScreen(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h, err := BenchScreenHTTP(ctx, dir, 3000)
+	h, err := BenchScreenHTTP(ctx, dir, ents, 3000)
 	if err != nil {
 		return err
 	}

@@ -77,9 +77,8 @@ func NewIndex(entities []list.Entity) *Index {
 	n := float64(len(ix.names))
 	ix.maxIDF = math.Log((n + 1) / 0.5)
 	ix.weights = make([]float64, len(ix.words))
-	for v, w := range ix.words {
+	for v := range ix.words {
 		ix.weights[v] = idf(n, float64(df[v]))
-		_ = w
 	}
 	for i := range ix.names {
 		nm := &ix.names[i]

@@ -89,7 +89,7 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	if err := n.Start(); err != nil {
 		return BenchResult{}, err
 	}
-	raws, err := benchSetup(ctx, n, b, cfg)
+	raws, _, err := BenchChain(ctx, n, b, cfg.Companies, cfg.Holders, cfg.Transfers)
 	if err != nil {
 		return BenchResult{}, err
 	}
@@ -106,13 +106,13 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchResult, error) {
 	heights := map[int64]bool{}
 	per := (len(raws) + rounds - 1) / rounds
 	for r := 0; r < rounds && r*per < len(raws); r++ {
-		round, err := benchPush(ctx, n, raws[r*per:min((r+1)*per, len(raws))], cfg.Submitters)
+		round, err := BenchPush(ctx, n, raws[r*per:min((r+1)*per, len(raws))], cfg.Submitters)
 		if err != nil {
 			return BenchResult{}, err
 		}
-		res.TPS = max(res.TPS, round.tps)
-		lat = append(lat, round.latencies...)
-		for h := range round.heights {
+		res.TPS = max(res.TPS, round.TPS)
+		lat = append(lat, round.Latencies...)
+		for h := range round.Heights {
 			heights[h] = true
 		}
 		limit, err := ledgertest.VerifyLimit(time.Second)
@@ -159,8 +159,10 @@ func loopbackAddr() (string, error) {
 	return "tcp://" + l.Addr().String(), nil
 }
 
-// submitAll submits transactions concurrently and fails on the first refusal.
-func submitAll(ctx context.Context, n *Node, txs []*ledger.Tx) error {
+// submitAll submits transactions concurrently, fails on the first refusal, and moves last to
+// the latest commit.
+func submitAll(ctx context.Context, n *Node, txs []*ledger.Tx, last *Committed) error {
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	errs := make(chan error, len(txs))
 	sem := make(chan struct{}, 64)
@@ -180,6 +182,12 @@ func submitAll(ctx context.Context, n *Node, txs []*ledger.Tx) error {
 				errs <- errors.New("node: benchmark setup transaction did not commit")
 			case out.Committed.Code != ledger.CodeOK:
 				errs <- fmt.Errorf("node: setup refused in block: %s", out.Committed.Log)
+			default:
+				mu.Lock()
+				if c := out.Committed; c.Height > last.Height || c.Height == last.Height && c.Index > last.Index {
+					*last = *c
+				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -188,33 +196,38 @@ func submitAll(ctx context.Context, n *Node, txs []*ledger.Tx) error {
 	return <-errs
 }
 
-func benchSetup(ctx context.Context, n *Node, b *ledgertest.Builder, cfg BenchConfig) ([][]byte, error) {
+// BenchChain prepares a benchmark chain on n: it attests the given number of organisations and,
+// for each, of holders; registers the companies; issues capital to every holder; and signs (but
+// does not submit) the given number of transfers between the holders of each company. It
+// returns the transfers and the last setup transaction committed.
+func BenchChain(ctx context.Context, n *Node, b *ledgertest.Builder, companies, holders, transfers int) ([][]byte, Committed, error) {
+	var last Committed
 	b.TTL = 2 * time.Hour
 	b.Now = time.Now()
 	type company struct {
 		co      *ledgertest.Company
 		holders []*ledgertest.Party
 	}
-	cos := make([]company, cfg.Companies)
+	cos := make([]company, companies)
 	var atts []*ledger.Tx
 	for i := range cos {
 		org, tx, err := b.AttestTx(ledgertest.PartySpec{Kind: ledger.Organisation})
 		if err != nil {
-			return nil, err
+			return nil, last, err
 		}
 		atts = append(atts, tx)
 		cos[i].co = &ledgertest.Company{Party: org, USCC: ledgertest.USCC(uint64(i + 1)), Form: ledger.LLC}
-		for range cfg.Holders {
+		for range holders {
 			p, tx, err := b.AttestTx(ledgertest.PartySpec{})
 			if err != nil {
-				return nil, err
+				return nil, last, err
 			}
 			atts = append(atts, tx)
 			cos[i].holders = append(cos[i].holders, p)
 		}
 	}
-	if err := submitAll(ctx, n, atts); err != nil {
-		return nil, err
+	if err := submitAll(ctx, n, atts, &last); err != nil {
+		return nil, last, err
 	}
 	var regs, issues []*ledger.Tx
 	for _, c := range cos {
@@ -224,13 +237,13 @@ func benchSetup(ctx context.Context, n *Node, b *ledgertest.Builder, cfg BenchCo
 			issues = append(issues, b.IssueTx(c.co, h, 1_000_000, 0))
 		}
 	}
-	if err := submitAll(ctx, n, regs); err != nil {
-		return nil, err
+	if err := submitAll(ctx, n, regs, &last); err != nil {
+		return nil, last, err
 	}
-	if err := submitAll(ctx, n, issues); err != nil {
-		return nil, err
+	if err := submitAll(ctx, n, issues, &last); err != nil {
+		return nil, last, err
 	}
-	raws := make([][]byte, cfg.Transfers)
+	raws := make([][]byte, transfers)
 	ledgertest.Parallel(0, len(raws), func(i int) {
 		c := cos[i%len(cos)]
 		j := i / len(cos)
@@ -238,17 +251,20 @@ func benchSetup(ctx context.Context, n *Node, b *ledgertest.Builder, cfg BenchCo
 		to := c.holders[(j+1)%len(c.holders)]
 		raws[i] = b.TransferTx(c.co, from, to, keys.Address{}, ledgertest.Terms(1, 150), ledger.Hash{}, 0).Encode()
 	})
-	return raws, ctx.Err()
+	return raws, last, ctx.Err()
 }
 
-// pushRound is one round of pushed transfers.
-type pushRound struct {
-	tps       float64
-	latencies []time.Duration // from CheckTx acceptance to commit
-	heights   map[int64]bool
+// PushRound is one round of pushed transfers.
+type PushRound struct {
+	TPS       float64
+	Latencies []time.Duration // from CheckTx acceptance to commit
+	Heights   map[int64]bool  // the blocks that held them
+	Last      Committed       // the last of them to commit
 }
 
-func benchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (pushRound, error) {
+// BenchPush broadcasts raws from submitters goroutines (retrying while the mempool is full)
+// and waits until every one has committed; any refusal ends it with an error.
+func BenchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (PushRound, error) {
 	sub, cancel := n.Subscribe(len(raws) + 1024)
 	defer cancel()
 	accepted := make([]time.Time, len(raws))
@@ -288,6 +304,7 @@ func benchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (pus
 	}
 	var lat []time.Duration
 	var last time.Time
+	var lastTx Committed
 	heights := map[int64]bool{}
 	done := 0
 	timeout := time.After(10 * time.Minute)
@@ -295,29 +312,29 @@ func benchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (pus
 		select {
 		case c, ok := <-sub:
 			if !ok {
-				return pushRound{}, errors.New("node: benchmark subscription closed")
+				return PushRound{}, errors.New("node: benchmark subscription closed")
 			}
 			i, mine := hashIdx[c.Hash]
 			if !mine {
 				continue
 			}
 			if c.Code != ledger.CodeOK {
-				return pushRound{}, fmt.Errorf("node: benchmark transfer refused in block: %s", c.Log)
+				return PushRound{}, fmt.Errorf("node: benchmark transfer refused in block: %s", c.Log)
 			}
 			done++
-			last = time.Now()
+			last, lastTx = time.Now(), c
 			heights[c.Height] = true
 			if !accepted[i].IsZero() {
 				lat = append(lat, last.Sub(accepted[i]))
 			}
 		case err := <-errc:
-			return pushRound{}, err
+			return PushRound{}, err
 		case <-timeout:
-			return pushRound{}, fmt.Errorf("node: benchmark: %d of %d committed after 10 minutes", done, len(raws))
+			return PushRound{}, fmt.Errorf("node: benchmark: %d of %d committed after 10 minutes", done, len(raws))
 		case <-ctx.Done():
-			return pushRound{}, ctx.Err()
+			return PushRound{}, ctx.Err()
 		}
 	}
 	wg.Wait()
-	return pushRound{tps: float64(len(raws)) / last.Sub(start).Seconds(), latencies: lat, heights: heights}, nil
+	return PushRound{TPS: float64(len(raws)) / last.Sub(start).Seconds(), Latencies: lat, Heights: heights, Last: lastTx}, nil
 }

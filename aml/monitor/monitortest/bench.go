@@ -2,7 +2,6 @@ package monitortest
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,9 +19,6 @@ import (
 	"github.com/regledger/regledger/aml/monitor/nodefeed"
 	"github.com/regledger/regledger/aml/monitor/sqlstore"
 	"github.com/regledger/regledger/internal/sqlite"
-	"github.com/regledger/regledger/keys"
-	"github.com/regledger/regledger/ledger"
-	"github.com/regledger/regledger/ledger/abci"
 	"github.com/regledger/regledger/ledger/ledgertest"
 	"github.com/regledger/regledger/ledger/node"
 )
@@ -263,10 +259,11 @@ func benchLive(ctx context.Context, dir string, opts BenchOptions) (liveRun, err
 		<-done
 	}()
 
-	raws, setupEnd, err := benchSetup(ctx, n, b, opts)
+	raws, lastSetup, err := node.BenchChain(ctx, n, b, opts.Companies, opts.Holders, opts.Transfers)
 	if err != nil {
 		return liveRun{}, err
 	}
+	setupEnd := monitor.Cursor{Height: lastSetup.Height, Index: lastSetup.Index}
 	if err := waitFor(ctx, func() bool { c := last.Load(); return c != nil && !c.Before(setupEnd) }); err != nil {
 		return liveRun{}, fmt.Errorf("aml.monitor: the monitor did not catch up with the setup: %w", err)
 	}
@@ -275,10 +272,11 @@ func benchLive(ctx context.Context, dir string, opts BenchOptions) (liveRun, err
 	mu.Unlock()
 	measureFrom.Store(&setupEnd)
 
-	final, err := push(ctx, n, raws, opts.Submitters)
+	round, err := node.BenchPush(ctx, n, raws, opts.Submitters)
 	if err != nil {
 		return liveRun{}, err
 	}
+	final := monitor.Cursor{Height: round.Last.Height, Index: round.Last.Index}
 	if err := waitFor(ctx, func() bool { c := last.Load(); return c != nil && !c.Before(final) }); err != nil {
 		return liveRun{}, fmt.Errorf("aml.monitor: the monitor did not evaluate every transfer: %w", err)
 	}
@@ -321,165 +319,6 @@ func waitFor(ctx context.Context, cond func() bool) error {
 		}
 	}
 	return nil
-}
-
-// benchSetup attests the companies and their shareholders, registers the companies, issues
-// capital to every holder, and signs the transfers between them (as node.Bench does). It
-// returns the transfers and the position of the last setup transaction.
-func benchSetup(ctx context.Context, n *node.Node, b *ledgertest.Builder, opts BenchOptions) ([][]byte, monitor.Cursor, error) {
-	var end monitor.Cursor
-	b.TTL = 2 * time.Hour
-	b.Now = time.Now()
-	type company struct {
-		co      *ledgertest.Company
-		holders []*ledgertest.Party
-	}
-	cos := make([]company, opts.Companies)
-	var atts []*ledger.Tx
-	for i := range cos {
-		org, tx, err := b.AttestTx(ledgertest.PartySpec{Kind: ledger.Organisation})
-		if err != nil {
-			return nil, end, err
-		}
-		atts = append(atts, tx)
-		cos[i].co = &ledgertest.Company{Party: org, USCC: ledgertest.USCC(uint64(i + 1)), Form: ledger.LLC}
-		for range opts.Holders {
-			p, tx, err := b.AttestTx(ledgertest.PartySpec{})
-			if err != nil {
-				return nil, end, err
-			}
-			atts = append(atts, tx)
-			cos[i].holders = append(cos[i].holders, p)
-		}
-	}
-	if err := submitAll(ctx, n, atts, &end); err != nil {
-		return nil, end, err
-	}
-	var regs, issues []*ledger.Tx
-	for _, c := range cos {
-		regs = append(regs, b.Tx(&ledger.RegisterCompany{Address: c.co.Addr, USCC: c.co.USCC, Form: ledger.LLC,
-			EstablishedOn: 20240901, Articles: ledgertest.DefaultArticles(1 << 50)}, c.co.Key))
-		for _, h := range c.holders {
-			issues = append(issues, b.IssueTx(c.co, h, 1_000_000, 0))
-		}
-	}
-	if err := submitAll(ctx, n, regs, &end); err != nil {
-		return nil, end, err
-	}
-	if err := submitAll(ctx, n, issues, &end); err != nil {
-		return nil, end, err
-	}
-	raws := make([][]byte, opts.Transfers)
-	ledgertest.Parallel(0, len(raws), func(i int) {
-		c := cos[i%len(cos)]
-		j := i / len(cos)
-		from := c.holders[j%len(c.holders)]
-		to := c.holders[(j+1)%len(c.holders)]
-		raws[i] = b.TransferTx(c.co, from, to, keys.Address{}, ledgertest.Terms(1, 150), ledger.Hash{}, 0).Encode()
-	})
-	return raws, end, ctx.Err()
-}
-
-// submitAll submits transactions concurrently and fails on the first refusal; it moves end to
-// the last commit.
-func submitAll(ctx context.Context, n *node.Node, txs []*ledger.Tx, end *monitor.Cursor) error {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make(chan error, len(txs))
-	sem := make(chan struct{}, 64)
-	for _, tx := range txs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out, err := n.Submit(ctx, tx.Encode())
-			switch {
-			case err != nil:
-				errs <- err
-			case out.Refused != nil:
-				errs <- out.Refused.Err()
-			case out.Committed == nil:
-				errs <- errors.New("aml.monitor: a setup transaction did not commit")
-			case out.Committed.Code != ledger.CodeOK:
-				errs <- fmt.Errorf("aml.monitor: setup refused in block: %s", out.Committed.Log)
-			default:
-				c := monitor.Cursor{Height: out.Committed.Height, Index: out.Committed.Index}
-				mu.Lock()
-				if end.Before(c) {
-					*end = c
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
-}
-
-// push broadcasts the transfers from several submitters and waits until all have committed; it
-// returns the position of the last.
-func push(ctx context.Context, n *node.Node, raws [][]byte, submitters int) (monitor.Cursor, error) {
-	sub, cancel := n.Subscribe(len(raws) + 1024)
-	defer cancel()
-	mine := make(map[string]bool, len(raws))
-	for _, r := range raws {
-		h := abci.TxHash(r)
-		mine[hex.EncodeToString(h[:])] = true
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errc := make(chan error, submitters)
-	for range submitters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(raws); i = int(next.Add(1) - 1) {
-				for {
-					code, log, err := n.Broadcast(raws[i])
-					if errors.Is(err, node.ErrBusy) {
-						time.Sleep(5 * time.Millisecond)
-						continue
-					}
-					if err != nil {
-						errc <- err
-						return
-					}
-					if code != ledger.CodeOK {
-						errc <- fmt.Errorf("aml.monitor: transfer refused by CheckTx: %s", log)
-						return
-					}
-					break
-				}
-			}
-		}()
-	}
-	defer wg.Wait()
-	var last monitor.Cursor
-	for done := 0; done < len(raws); {
-		select {
-		case c, ok := <-sub:
-			if !ok {
-				return last, errors.New("aml.monitor: the push subscription closed")
-			}
-			if !mine[c.Hash] {
-				continue
-			}
-			if c.Code != ledger.CodeOK {
-				return last, fmt.Errorf("aml.monitor: transfer refused in block: %s", c.Log)
-			}
-			done++
-			last = monitor.Cursor{Height: c.Height, Index: c.Index}
-		case err := <-errc:
-			return last, err
-		case <-time.After(5 * time.Minute):
-			return last, errors.New("aml.monitor: transfers stopped committing")
-		case <-ctx.Done():
-			return last, ctx.Err()
-		}
-	}
-	return last, nil
 }
 
 // staticFeed serves a fixed chain: Since pages through it; the subscription brings nothing.
