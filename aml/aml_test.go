@@ -250,6 +250,7 @@ func TestScreenRequestRefused(t *testing.T) {
 		"bad use":         {Name: "Zhang", Use: "fun"},
 		"bad type":        {Name: "Zhang", Type: "robot"},
 		"bad gender":      {Name: "Zhang", Gender: "x"},
+		"no letters":      {Name: "!!! ..."},
 	} {
 		if _, _, err := e.svc.Screen(ctx, r); !errors.Is(err, aml.ErrQuery) {
 			t.Errorf("%s: %v, want ErrQuery", name, err)
