@@ -43,7 +43,6 @@ func (r rule) allows(role auth.Role) bool { return r.any || slices.Contains(r.ro
 // certificate status) are open; everything else needs a role. New refuses to start when a
 // route has no entry, and a test walks every route against every role.
 var policy = map[string]rule{
-	"GET /":                                    open,
 	"GET /healthz":                             open,
 	"GET /metrics":                             roles(auth.Admin, auth.Regulator, auth.Auditor, auth.CAOperator),
 	"GET /api/v1/openapi.json":                 open,
@@ -101,6 +100,16 @@ var policy = map[string]rule{
 	"GET /api/v1/aml/alerts":                   roles(auth.KYCOfficer, auth.Regulator, auth.Auditor),
 }
 
+// ruleFor returns the access rule of a route ("METHOD /pattern"): the API's policy, else the
+// console's pages (consolePolicy).
+func ruleFor(route string) (rule, bool) {
+	if r, ok := policy[route]; ok {
+		return r, true
+	}
+	r, ok := consolePolicy[route]
+	return r, ok
+}
+
 // checkPolicy reports routes without a policy entry, so that no route is open by omission.
 func (s *Server) checkPolicy() error {
 	var missing []string
@@ -108,7 +117,7 @@ func (s *Server) checkPolicy() error {
 		if strings.HasPrefix(r.Name, "github.com/labstack/echo") { // echo's own 404/405 routes
 			continue
 		}
-		if _, ok := policy[r.Method+" "+r.Path]; !ok {
+		if _, ok := ruleFor(r.Method + " " + r.Path); !ok {
 			missing = append(missing, r.Method+" "+r.Path)
 		}
 	}
@@ -138,7 +147,7 @@ func forbidden(kind, detail string) *Problem {
 // changed one-time password.
 func (s *Server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r, ok := policy[c.Request().Method+" "+c.Path()]
+		r, ok := ruleFor(c.Request().Method + " " + c.Path())
 		if !ok || r.public {
 			return next(c) // unmatched routes fall through to 404/405
 		}
@@ -442,7 +451,7 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	var out []Route
 	for _, r := range s.e.Routes() {
-		rl, ok := policy[r.Method+" "+r.Path]
+		rl, ok := ruleFor(r.Method + " " + r.Path)
 		if !ok {
 			continue // echo's own 404/405 routes
 		}

@@ -19,6 +19,5 @@ func (s *Server) openapi(c echo.Context) error {
 
 // index serves the live view of the ledger: the feed of committed transactions.
 func (s *Server) index(c echo.Context) error {
-	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'")
 	return c.HTMLBlob(http.StatusOK, indexPage)
 }
