@@ -567,6 +567,21 @@ func (s *Service) Meta(ctx context.Context, id string) (*Record, error) {
 	return rec, nil
 }
 
+// MetaByCommitment returns every record with the identity commitment, withdrawn and rejected
+// ones included, oldest first, without personal data or blind index; an unknown commitment
+// gives an empty result. It is what monitoring and identity penetration need to go from the
+// ledger's commitment to subject ids, kinds and states without reading personal data.
+func (s *Service) MetaByCommitment(ctx context.Context, c [32]byte) ([]*Record, error) {
+	recs, err := s.store.ByCommitment(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		r.PII, r.BlindIndex = nil, [32]byte{}
+	}
+	return recs, nil
+}
+
 // ReasonExpired is the withdrawal reason of a subject whose approval ran out.
 const ReasonExpired = "approval expired: identity document expiry or risk-based re-verification due"
 

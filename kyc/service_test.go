@@ -688,3 +688,45 @@ func TestSubjectIDs(t *testing.T) {
 		seen[sub.ID] = true
 	}
 }
+
+func TestMetaByCommitment(t *testing.T) {
+	g := newGen(15)
+	e := newEnv(t, randomSecrets(t))
+	ctx := t.Context()
+	number := g.resident(g.dob())
+	first, err := e.svc.AddByOperator(ctx, kyc.OperatorInput{Kind: kyc.Person, Name: g.name(), IDType: kyc.Resident, IDNumber: number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Withdraw(ctx, first.ID, "re-verification", "operator"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(t0.Add(time.Hour))
+	again, err := e.svc.AddByOperator(ctx, kyc.OperatorInput{Kind: kyc.Person, Name: g.name(), IDType: kyc.Resident, IDNumber: number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AddByOperator(ctx, kyc.OperatorInput{Kind: kyc.Organisation, Name: g.name() + "有限公司", IDType: kyc.USCC, IDNumber: g.uscc()}); err != nil {
+		t.Fatal(err)
+	}
+
+	recs, err := e.svc.MetaByCommitment(ctx, first.Commitment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].ID != first.ID || recs[0].Status != kyc.Withdrawn || recs[1].ID != again.ID || recs[1].Status != kyc.Approved {
+		t.Fatalf("MetaByCommitment: %d records, want the withdrawn one then the approved one", len(recs))
+	}
+	for _, r := range recs {
+		if r.PII != nil || r.BlindIndex != ([32]byte{}) {
+			t.Fatalf("record %s carries its sealed personal data or blind index", r.ID)
+		}
+		if r.Commitment != first.Commitment || r.Kind != kyc.Person || r.IDType != kyc.Resident || !r.PRCDomicile {
+			t.Fatalf("record %s: kind %s, id type %s, domicile %t, commitment kept %t", r.ID, r.Kind, r.IDType, r.PRCDomicile, r.Commitment == first.Commitment)
+		}
+	}
+	recs, err = e.svc.MetaByCommitment(ctx, [32]byte{1})
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("unknown commitment: %d records, %v; want none and no error", len(recs), err)
+	}
+}

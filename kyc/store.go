@@ -57,6 +57,10 @@ type Store interface {
 	// ByBlindIndex returns every record with the blind index, withdrawn ones included, oldest
 	// first; none is an empty result, not an error.
 	ByBlindIndex(ctx context.Context, idx [32]byte) ([]*Record, error)
+	// ByCommitment returns every record with the identity commitment, withdrawn and rejected
+	// ones included, oldest first; none is an empty result, not an error. A commitment links
+	// one person's records across keys and CAs without naming them.
+	ByCommitment(ctx context.Context, commitment [32]byte) ([]*Record, error)
 	// Withdraw sets the record's status to Withdrawn with the time and reason, and appends ev.
 	// It returns an error wrapping ErrNotFound for an unknown id and ErrWithdrawn for a record
 	// already withdrawn; nothing is written then. A withdrawn record is final.

@@ -91,6 +91,7 @@ const (
 		:prc_domicile, :commitment, :blind_index, :pii, :created_at, :approved_at, :expires_at, :withdrawn_at, :withdraw_reason)`
 	qGet          = `SELECT ` + qColumns + ` FROM kyc_subjects WHERE id = ?`
 	qByBlindIndex = `SELECT ` + qColumns + ` FROM kyc_subjects WHERE blind_index = ? ORDER BY created_at, id`
+	qByCommitment = `SELECT ` + qColumns + ` FROM kyc_subjects WHERE commitment = ? ORDER BY created_at, id`
 	qLiveIndex    = `SELECT EXISTS (SELECT 1 FROM kyc_subjects WHERE blind_index = ? AND status NOT IN ('withdrawn', 'rejected'))`
 	qExists       = `SELECT EXISTS (SELECT 1 FROM kyc_subjects WHERE id = ?)`
 	qWithdraw     = `UPDATE kyc_subjects SET status = 'withdrawn', withdrawn_at = ?, withdraw_reason = ?
@@ -278,6 +279,16 @@ func (s *Store) ByBlindIndex(ctx context.Context, idx [32]byte) ([]*kyc.Record, 
 	var rows []row
 	if err := s.db.SelectContext(ctx, &rows, qByBlindIndex, idx[:]); err != nil {
 		return nil, fmt.Errorf("kyc sqlstore: by blind index: %w", err)
+	}
+	return records(rows)
+}
+
+// ByCommitment implements kyc.Store. The first migration indexes the column
+// (kyc_subjects_commitment).
+func (s *Store) ByCommitment(ctx context.Context, commitment [32]byte) ([]*kyc.Record, error) {
+	var rows []row
+	if err := s.db.SelectContext(ctx, &rows, qByCommitment, commitment[:]); err != nil {
+		return nil, fmt.Errorf("kyc sqlstore: by commitment: %w", err)
 	}
 	return records(rows)
 }

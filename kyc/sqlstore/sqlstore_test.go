@@ -241,3 +241,59 @@ func TestNewIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestByCommitment(t *testing.T) {
+	db, s := open(t)
+	first := record(t)
+	if err := s.Create(t.Context(), first, nil, event(kyc.ActionSubjectAdd, first.ID)); err != nil {
+		t.Fatal(err)
+	}
+	// The same person verified again (another document, or after a withdrawal): another
+	// blind index or id, the same commitment.
+	second := record(t)
+	second.Commitment, second.CreatedAt = first.Commitment, t0.Add(time.Hour)
+	second.Status, second.ApprovedAt, second.ExpiresAt = kyc.NeedsReview, time.Time{}, time.Time{}
+	other := record(t)
+	for _, r := range []*kyc.Record{second, other} {
+		if err := s.Create(t.Context(), r, nil, event(kyc.ActionSubjectAdd, r.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Withdraw(t.Context(), first.ID, t0.Add(2*time.Hour), "test", event(kyc.ActionSubjectWithdraw, first.ID)); err != nil {
+		t.Fatal(err)
+	}
+	first.Status, first.WithdrawnAt, first.WithdrawReason = kyc.Withdrawn, t0.Add(2*time.Hour), "test"
+
+	got, err := s.ByCommitment(t.Context(), first.Commitment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []*kyc.Record{first, second}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("ByCommitment: got %d records, want the withdrawn first then the second, unchanged", len(got))
+	}
+	if got, err := s.ByCommitment(t.Context(), other.Commitment); err != nil || len(got) != 1 || got[0].ID != other.ID {
+		t.Fatalf("ByCommitment(other): %d records, %v", len(got), err)
+	}
+	got, err = s.ByCommitment(t.Context(), random32(t))
+	if err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("unknown commitment: %v (nil %t), %v; want an empty result", got, got == nil, err)
+	}
+
+	// The lookup uses the commitment index, not a scan.
+	var plan []struct {
+		ID     int    `db:"id"`
+		Parent int    `db:"parent"`
+		NotUse int    `db:"notused"`
+		Detail string `db:"detail"`
+	}
+	if err := db.SelectContext(t.Context(), &plan, `EXPLAIN QUERY PLAN SELECT id FROM kyc_subjects WHERE commitment = ? ORDER BY created_at, id`, first.Commitment[:]); err != nil {
+		t.Fatal(err)
+	}
+	indexed := false
+	for _, p := range plan {
+		indexed = indexed || strings.Contains(p.Detail, "kyc_subjects_commitment")
+	}
+	if !indexed {
+		t.Fatalf("query plan %+v does not use kyc_subjects_commitment", plan)
+	}
+}
