@@ -582,6 +582,33 @@ func (s *Service) MetaByCommitment(ctx context.Context, c [32]byte) ([]*Record, 
 	return recs, nil
 }
 
+// RiskByCommitment returns the highest risk rating (RiskLow, RiskMedium or RiskHigh) an
+// institution gave a live subject (approved or in review) with the identity commitment, or ""
+// when none has one: the operator's path rates no one, and an unknown commitment has no record.
+// The rating is kept inside the sealed personal data; only the rating leaves this method, so
+// the read is not written to the audit log. A record that does not open gives ErrDecrypt.
+func (s *Service) RiskByCommitment(ctx context.Context, c [32]byte) (string, error) {
+	recs, err := s.store.ByCommitment(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	rank := map[string]int{RiskLow: 1, RiskMedium: 2, RiskHigh: 3}
+	out := ""
+	for _, r := range recs {
+		if r.Status != Approved && r.Status != NeedsReview {
+			continue
+		}
+		p, err := s.secrets.openPII(r.ID, r.PII)
+		if err != nil {
+			return "", err
+		}
+		if rank[p.Risk] > rank[out] {
+			out = p.Risk
+		}
+	}
+	return out, nil
+}
+
 // ReasonExpired is the withdrawal reason of a subject whose approval ran out.
 const ReasonExpired = "approval expired: identity document expiry or risk-based re-verification due"
 

@@ -482,3 +482,42 @@ func TestExpiryAndReverification(t *testing.T) {
 		t.Fatalf("onboarding again: %v %v", r, err)
 	}
 }
+
+func TestRiskByCommitment(t *testing.T) {
+	e := newEnv(t, randomSecrets(t))
+	g := newGen(16)
+	ctx := t.Context()
+	a := g.person(time.Date(1975, 3, 9, 0, 0, 0, 0, time.UTC))
+	a.Risk = kyc.RiskLow
+	first, err := e.svc.Submit(ctx, a, bank, "user:officer1")
+	if err != nil || first.Subject.Status != kyc.Approved {
+		t.Fatalf("submit: %v", err)
+	}
+	c := first.Subject.Commitment
+	if r, err := e.svc.RiskByCommitment(ctx, c); err != nil || r != kyc.RiskLow {
+		t.Fatalf("rated low: %q, %v", r, err)
+	}
+	if err := e.svc.Withdraw(ctx, first.Subject.ID, "re-verification", "user:officer1"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.svc.RiskByCommitment(ctx, c); err != nil || r != "" {
+		t.Fatalf("withdrawn: %q, %v; want no rating", r, err)
+	}
+	a.Risk = kyc.RiskHigh
+	if _, err := e.svc.Submit(ctx, a, bank, "user:officer1"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.svc.RiskByCommitment(ctx, c); err != nil || r != kyc.RiskHigh {
+		t.Fatalf("re-onboarded as high risk: %q, %v", r, err)
+	}
+	op, err := e.svc.AddByOperator(ctx, kyc.OperatorInput{Kind: kyc.Person, Name: g.name(), IDType: kyc.Resident, IDNumber: g.resident(g.dob())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.svc.RiskByCommitment(ctx, op.Commitment); err != nil || r != "" {
+		t.Fatalf("operator's subject: %q, %v; want no rating", r, err)
+	}
+	if r, err := e.svc.RiskByCommitment(ctx, [32]byte{7}); err != nil || r != "" {
+		t.Fatalf("unknown commitment: %q, %v", r, err)
+	}
+}
