@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/ledger"
@@ -26,7 +28,23 @@ var (
 	ErrNotRequired  = errors.New("draft: this address is not a party the transaction needs")
 	ErrClosed       = errors.New("draft: already submitted")
 	ErrChain        = errors.New("draft: body is for another chain")
+	ErrReason       = errors.New("draft: a refusal needs a reason of at most 1000 characters")
+	// ErrViolations is returned when a countersignature is refused because the draft's dry run
+	// has violations; errors.As with *ViolationsError gives them.
+	ErrViolations = errors.New("draft: the dry run has violations")
 )
+
+// ViolationsError lists the violations that stopped a countersignature.
+type ViolationsError struct{ Violations []ledger.Violation }
+
+func (e *ViolationsError) Error() string {
+	return fmt.Sprintf("%v: %d, first %s", ErrViolations, len(e.Violations), e.Violations[0])
+}
+
+func (e *ViolationsError) Unwrap() error { return ErrViolations }
+
+// MaxReason bounds the length of a refusal's reason, in characters.
+const MaxReason = 1000
 
 // Status is where a draft stands.
 type Status string
@@ -37,8 +55,11 @@ const (
 	Ready      Status = "ready"      // every required party signed
 	Submitted  Status = "submitted"  // in the mempool, not yet committed
 	Committed  Status = "committed"  // committed successfully
-	Refused    Status = "refused"    // refused by the dry run at submission or in its block
+	Refused    Status = "refused"    // refused: by the ledger at submission or in its block (Violations), or by the company (Reason)
 )
+
+// Pending reports whether the draft still collects signatures (it can be signed or refused).
+func (s Status) Pending() bool { return s == Collecting || s == Ready }
 
 // Draft is a transaction being co-signed.
 type Draft struct {
@@ -50,6 +71,7 @@ type Draft struct {
 	TxHash     string             `json:"tx_hash,omitempty"`
 	Height     int64              `json:"height,omitempty"`
 	Violations []ledger.Violation `json:"violations,omitempty"`
+	Reason     string             `json:"reason,omitempty"` // why the company refused it
 	CreatedAt  time.Time          `json:"created_at"`
 	UpdatedAt  time.Time          `json:"updated_at"`
 	Version    int                `json:"version"`
@@ -79,15 +101,31 @@ func (d *Draft) Missing() []ledger.Signer {
 	return out
 }
 
+// Company returns the address whose signature the draft needs as the company, if any.
+func (d *Draft) Company() (keys.Address, bool) {
+	for _, s := range d.Required {
+		if s.As == CompanyRole {
+			return s.Address, true
+		}
+	}
+	return keys.Address{}, false
+}
+
+// CompanyRole is the As of the company among a draft's required signers.
+const CompanyRole = "company"
+
 // Store persists drafts.
 //
 // Contract: Get returns ErrNotFound for an unknown id. Update stores d only if the stored
 // version is still version (then d.Version becomes version+1), else it returns ErrConflict.
-// Implementations are safe for concurrent use.
+// Pending returns the drafts still collecting signatures (Collecting or Ready) that need
+// company's signature as the company (Draft.Company), newest first, and an empty slice when
+// there are none. Implementations are safe for concurrent use.
 type Store interface {
 	Create(ctx context.Context, d *Draft) error
 	Get(ctx context.Context, id string) (*Draft, error)
 	Update(ctx context.Context, d *Draft, version int) error
+	Pending(ctx context.Context, company keys.Address) ([]*Draft, error)
 }
 
 // Ledger is what drafts need of the ledger; *ledger.Ledger implements it.
@@ -187,7 +225,7 @@ func (s *Service) AddWitness(ctx context.Context, id string, w ledger.Witness) (
 	if err != nil {
 		return nil, nil, err
 	}
-	if d.Status != Collecting && d.Status != Ready {
+	if !d.Status.Pending() {
 		return nil, nil, ErrClosed
 	}
 	sc, err := keys.ParseScript(w.Script)
@@ -242,6 +280,91 @@ func (s *Service) Record(ctx context.Context, id string, o Outcome) (*Draft, err
 	version := d.Version
 	d.Status, d.TxHash, d.Height, d.Violations = o.Status, o.TxHash, o.Height, o.Violations
 	d.UpdatedAt = s.now().UTC()
+	if err := s.store.Update(ctx, d, version); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Pending returns the drafts that still collect signatures and need company's signature as the
+// company, newest first, each with a fresh dry run recorded in its Violations (not stored).
+func (s *Service) Pending(ctx context.Context, company keys.Address) ([]*Draft, error) {
+	ds, err := s.store.Pending(ctx, company)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		if _, err := s.check(d, time.Time{}); err != nil {
+			return nil, fmt.Errorf("draft: dry run of %s: %w", d.ID, err)
+		}
+	}
+	return ds, nil
+}
+
+// Blocking returns the violations of a dry run that signing cannot cure: every one except the
+// missing signatures (CodeBadSignature; the witnesses a draft holds were verified when added).
+func Blocking(vs []ledger.Violation) []ledger.Violation {
+	var out []ledger.Violation
+	for _, v := range vs {
+		if v.Code != ledger.CodeBadSignature {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Countersign signs a draft for the company at address company with sign, a signer the node
+// holds (the company's institution key), after a fresh dry run: when the dry run has violations
+// other than missing signatures nothing is signed and the error is a *ViolationsError. It
+// returns ErrNotRequired when the draft does not need company's signature as the company, and
+// ErrClosed when the draft no longer collects signatures; else as AddWitness.
+func (s *Service) Countersign(ctx context.Context, id string, company keys.Address,
+	sign func(ctx context.Context, signBytes []byte) (ledger.Witness, error)) (*Draft, *ledger.Result, error) {
+	d, err := s.store.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !d.Status.Pending() {
+		return nil, nil, ErrClosed
+	}
+	if a, ok := d.Company(); !ok || a != company {
+		return nil, nil, fmt.Errorf("%w: %s as the company", ErrNotRequired, company)
+	}
+	r, err := s.check(d, time.Time{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if vs := Blocking(r.Violations); len(vs) > 0 {
+		return nil, nil, &ViolationsError{Violations: vs}
+	}
+	tx, err := d.Tx()
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := sign(ctx, tx.SignBytes())
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.AddWitness(ctx, id, w)
+}
+
+// Refuse closes a draft that still collects signatures with the company's reason: it becomes
+// Refused and can be neither signed nor submitted afterwards. It returns ErrReason for an empty
+// or overlong reason and ErrClosed when the draft no longer collects signatures.
+func (s *Service) Refuse(ctx context.Context, id, reason string) (*Draft, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > MaxReason || !utf8.ValidString(reason) {
+		return nil, ErrReason
+	}
+	d, err := s.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Status.Pending() {
+		return nil, ErrClosed
+	}
+	version := d.Version
+	d.Status, d.Reason, d.UpdatedAt = Refused, reason, s.now().UTC()
 	if err := s.store.Update(ctx, d, version); err != nil {
 		return nil, err
 	}

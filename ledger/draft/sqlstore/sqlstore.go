@@ -8,11 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/regledger/regledger/internal/sqlite"
+	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/draft"
 )
@@ -31,14 +34,25 @@ var migrations = []string{
 		updated_at  TEXT NOT NULL,
 		version     INTEGER NOT NULL
 	)`,
+	// 2: the company whose signature a draft needs (the address of its "company" signer, from
+	// required) for the company officer's list, and the reason of a company's refusal.
+	`ALTER TABLE drafts ADD COLUMN company TEXT NOT NULL DEFAULT '';
+	ALTER TABLE drafts ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+	UPDATE drafts SET company = COALESCE((SELECT json_extract(r.value, '$.address') FROM json_each(drafts.required) AS r
+		WHERE json_extract(r.value, '$.as') = 'company' LIMIT 1), '');
+	CREATE INDEX drafts_company ON drafts (company, status, created_at)`,
 }
 
 const (
-	qInsert = `INSERT INTO drafts (id, status, body, witnesses, required, tx_hash, height, violations, created_at, updated_at, version)
-		VALUES (:id, :status, :body, :witnesses, :required, :tx_hash, :height, :violations, :created_at, :updated_at, :version)`
-	qGet    = `SELECT id, status, body, witnesses, required, tx_hash, height, violations, created_at, updated_at, version FROM drafts WHERE id = ?`
+	columns = `id, status, body, witnesses, required, tx_hash, height, violations, company, reason, created_at, updated_at, version`
+	qInsert = `INSERT INTO drafts (` + columns + `)
+		VALUES (:id, :status, :body, :witnesses, :required, :tx_hash, :height, :violations, :company, :reason, :created_at, :updated_at, :version)`
+	qGet    = `SELECT ` + columns + ` FROM drafts WHERE id = ?`
 	qUpdate = `UPDATE drafts SET status = :status, witnesses = :witnesses, tx_hash = :tx_hash, height = :height,
-		violations = :violations, updated_at = :updated_at, version = :version WHERE id = :id AND version = :old_version`
+		violations = :violations, reason = :reason, updated_at = :updated_at, version = :version WHERE id = :id AND version = :old_version`
+	// qPending lists a company's drafts that still collect signatures (Pending orders them: the
+	// RFC 3339 text of created_at does not sort as time).
+	qPending = `SELECT ` + columns + ` FROM drafts WHERE company = ? AND status IN (?, ?)`
 )
 
 // Store is a draft.Store on SQLite.
@@ -63,6 +77,8 @@ type row struct {
 	TxHash     string `db:"tx_hash"`
 	Height     int64  `db:"height"`
 	Violations string `db:"violations"`
+	Company    string `db:"company"`
+	Reason     string `db:"reason"`
 	CreatedAt  string `db:"created_at"`
 	UpdatedAt  string `db:"updated_at"`
 	Version    int    `db:"version"`
@@ -86,13 +102,17 @@ func toRow(d *draft.Draft) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
+	var company string
+	if a, ok := d.Company(); ok {
+		company = a.String()
+	}
 	return row{ID: d.ID, Status: string(d.Status), Body: d.Body, Witnesses: string(ws), Required: string(rq),
-		TxHash: d.TxHash, Height: d.Height, Violations: string(vj), CreatedAt: d.CreatedAt.Format(time.RFC3339Nano),
+		TxHash: d.TxHash, Height: d.Height, Violations: string(vj), Company: company, Reason: d.Reason, CreatedAt: d.CreatedAt.Format(time.RFC3339Nano),
 		UpdatedAt: d.UpdatedAt.Format(time.RFC3339Nano), Version: d.Version}, nil
 }
 
 func fromRow(r row) (*draft.Draft, error) {
-	d := &draft.Draft{ID: r.ID, Status: draft.Status(r.Status), Body: r.Body, TxHash: r.TxHash, Height: r.Height, Version: r.Version}
+	d := &draft.Draft{ID: r.ID, Status: draft.Status(r.Status), Body: r.Body, TxHash: r.TxHash, Height: r.Height, Reason: r.Reason, Version: r.Version}
 	if err := json.Unmarshal([]byte(r.Witnesses), &d.Witnesses); err != nil {
 		return nil, fmt.Errorf("draft sqlstore: corrupt witnesses of %s: %w", r.ID, err)
 	}
@@ -137,6 +157,29 @@ func (s *Store) Get(ctx context.Context, id string) (*draft.Draft, error) {
 		return nil, fmt.Errorf("draft sqlstore: get: %w", err)
 	}
 	return fromRow(r)
+}
+
+// Pending implements draft.Store.
+func (s *Store) Pending(ctx context.Context, company keys.Address) ([]*draft.Draft, error) {
+	var rs []row
+	if err := s.db.SelectContext(ctx, &rs, qPending, company.String(), string(draft.Collecting), string(draft.Ready)); err != nil {
+		return nil, fmt.Errorf("draft sqlstore: pending: %w", err)
+	}
+	out := make([]*draft.Draft, 0, len(rs))
+	for _, r := range rs {
+		d, err := fromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b *draft.Draft) int { // newest first; ids break ties
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return out, nil
 }
 
 // Update implements draft.Store.
