@@ -137,13 +137,17 @@ type Service struct {
 	loadMu sync.Mutex // one load or refresh at a time
 	// rescreened is the newest snapshot version whose re-screening this process ran or saw done.
 	rescreened atomic.Int64
+	// gen counts changes that can change what is known of a subject: a new snapshot, a saved
+	// screening, a clearance. MonitorInfo drops its cache when it moves.
+	gen atomic.Uint64
 }
 
 // current is the snapshot being screened against.
 type current struct {
-	snap   *Snapshot
-	ix     *match.Index
-	hashes map[entryKey]string
+	snap    *Snapshot
+	ix      *match.Index
+	hashes  map[entryKey]string
+	entries map[entryKey]*list.Entity
 }
 
 type entryKey struct{ list, id string }
@@ -275,11 +279,15 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 func (s *Service) install(snap *Snapshot, entries []Stored) {
 	ents := make([]list.Entity, len(entries))
 	hashes := make(map[entryKey]string, len(entries))
+	byKey := make(map[entryKey]*list.Entity, len(entries))
 	for i, e := range entries {
 		ents[i] = e.Entity
-		hashes[entryKey{e.Entity.List, e.Entity.SourceID}] = e.Hash
+		k := entryKey{e.Entity.List, e.Entity.SourceID}
+		hashes[k] = e.Hash
+		byKey[k] = &ents[i]
 	}
-	s.cur.Store(&current{snap: snap, ix: match.NewIndex(ents), hashes: hashes})
+	s.cur.Store(&current{snap: snap, ix: match.NewIndex(ents), hashes: hashes, entries: byKey})
+	s.gen.Add(1)
 }
 
 // Watch refreshes on the configured period and re-screens after each new snapshot, until ctx
@@ -443,6 +451,7 @@ func (s *Service) ScreenSubject(ctx context.Context, sub Subject, use string, ra
 	if err := s.store.SaveScreening(ctx, sub.ID, results, alerts); err != nil {
 		return nil, nil, err
 	}
+	s.gen.Add(1)
 	return hits, alerts, nil
 }
 
@@ -525,6 +534,7 @@ func (s *Service) Clear(ctx context.Context, r ClearRequest, actor string) (*Cle
 	if err := s.store.AddClearance(ctx, c, ev); err != nil {
 		return nil, err
 	}
+	s.gen.Add(1)
 	return c, nil
 }
 
