@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/regledger/regledger/aml"
 	"github.com/regledger/regledger/aml/monitor"
 	"github.com/regledger/regledger/aml/monitor/nodefeed"
 	monsql "github.com/regledger/regledger/aml/monitor/sqlstore"
@@ -153,6 +154,8 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		}
 	}
 	gopts := []gateway.Option{gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithAuth(authn)}
+	// Monitoring knows identities from the ledger; with KYC and screening here, also from them.
+	var subjectInfo monitor.SubjectInfo = monitor.LedgerInfo{R: n.Ledger().Store()}
 	if cfg.CA.Enabled {
 		svc, err := openServices(ctx, home, cfg, pass, db)
 		if err != nil {
@@ -162,6 +165,11 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 			return fmt.Errorf("sanctions lists: %w", err)
 		}
 		go svc.aml.Watch(ctx)
+		kycInfo, err := aml.NewMonitorInfo(svc.aml, svc.kyc)
+		if err != nil {
+			return fmt.Errorf("monitoring: %w", err)
+		}
+		subjectInfo = monitor.Merge(subjectInfo, kycInfo)
 		gopts = append(gopts, gateway.WithCA(svc.ca), gateway.WithKYC(svc.kyc), gateway.WithAML(svc.aml))
 		go svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second)
 		notifier, err := openNotifier(ctx, home, cfg, pass, db, svc, log)
@@ -182,7 +190,7 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		return err
 	}
 	mon, err := monitor.New(cfg.Mon, ms, nodefeed.New(n), monitor.WithLogger(log),
-		monitor.WithSubjectInfo(monitor.LedgerInfo{R: n.Ledger().Store()}))
+		monitor.WithSubjectInfo(subjectInfo))
 	if err != nil {
 		return fmt.Errorf("monitoring: %w", err)
 	}
