@@ -21,8 +21,9 @@ build: ## Build bin/regledger with the version stamped
 run: build ## Start the product on its embedded default with demo data in ./.regledger
 	$(BIN) start --home $(HOME_DIR) --demo
 
-deps: ## Install the programs the tests use (openssl) when they are missing
+deps: ## Install the programs the tests use (openssl, Debian's chromium for the console's browser tests) when they are missing
 	@command -v openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openssl; }
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 test: deps ## Run every test with the race detector (what CI runs)
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...

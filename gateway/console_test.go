@@ -1,7 +1,469 @@
 package gateway_test
 
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/regledger/regledger/gateway/auth"
+	"github.com/regledger/regledger/keys"
+	"github.com/regledger/regledger/ledger"
+	"github.com/regledger/regledger/ledger/ledgertest"
+)
+
 // wantConsoleAccess is who may open each page of the console, written out independently of the
 // server's table (TestRouteAccess walks it with wantAccess).
 var wantConsoleAccess = map[string][]string{
-	"GET /": {"public"},
+	"GET /":                        {"public"},
+	"GET /login":                   {"public"},
+	"GET /console/static/:file":    {"public"},
+	"GET /console/feed":            {"regulator", "auditor"},
+	"GET /console/tx/:hash":        {"regulator", "auditor"},
+	"GET /console/alerts":          {"regulator", "auditor"},
+	"GET /console/cases":           {"regulator", "auditor"},
+	"GET /console/cases/:id":       {"regulator", "auditor"},
+	"GET /console/companies":       {"regulator", "auditor"},
+	"GET /console/companies/:uscc": {"regulator", "auditor"},
+	"GET /console/identities":      {"regulator", "auditor"},
+	"GET /console/freezes":         {"regulator", "auditor"},
+	"GET /console/reports":         {"regulator", "auditor"},
+	"GET /console/charts":          {"regulator", "auditor"},
+	"GET /console/company":         {"company-officer"},
+	"GET /console/reviews":         {"kyc-officer"},
+}
+
+// chromiumPath finds Debian's Chromium ($REGLEDGER_CHROMIUM, else chromium on the PATH, else
+// /usr/bin/chromium). The browser tests fail without it: `make test` installs it (make deps).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("REGLEDGER_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("the console's browser tests need Chromium and it is not installed: run `make deps` " +
+		"(apt-get install -y chromium) or set REGLEDGER_CHROMIUM to the browser's path")
+	return ""
+}
+
+// artifactDir is where screenshots go: $REGLEDGER_ARTIFACTS, else artifacts/screenshots at the
+// repository's root.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("REGLEDGER_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "artifacts", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(dir)
+	return abs
+}
+
+// browser is one headless Chromium for a test; each user gets a browser context of their own
+// (their own cookies) in it.
+type browser struct {
+	t     *testing.T
+	root  context.Context // has run once: the browser is up
+	shots string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath(t)
+	profile := t.TempDir() // removed after the browser has stopped (cleanups run last-in first-out)
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
+		chromedp.ExecPath(path),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1400, 1000),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	root, cancelRoot := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
+	if err := chromedp.Do(root); err != nil { // no time limit here: it would end the browser
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return &browser{t: t, root: root, shots: artifactDir(t)}
+}
+
+// tab is one user's browser context and tab.
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	// errs collects the page's uncaught exceptions and console errors (a CSP violation is one).
+	errs chan string
+}
+
+// in returns tb reporting to t (a subtest).
+func (tb *tab) in(t *testing.T) *tab {
+	c := *tb
+	c.t = t
+	return &c
+}
+
+// user opens a fresh browser context (no cookies) for one user.
+func (b *browser) user(t *testing.T, base string) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tb := &tab{t: t, ctx: ctx, base: base, errs: make(chan string, 64)}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError {
+				if strings.Contains(m.Text, "the server responded with a status of 4") {
+					continue // a refused request the page shows itself
+				}
+				select {
+				case tb.errs <- m.String():
+				default:
+				}
+			}
+		}
+	}()
+	return tb
+}
+
+// do runs steps with a time limit, failing the test on an error or on a script error of the page.
+func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		tb.t.Fatalf("%s: %v (page: %s)", what, err, tb.text("#flash"))
+	}
+	tb.noScriptErrors(what)
+}
+
+func (tb *tab) noScriptErrors(what string) {
+	tb.t.Helper()
+	for {
+		select {
+		case m := <-tb.errs:
+			tb.t.Errorf("%s: the page's console: %s", what, m)
+		default:
+			return
+		}
+	}
+}
+
+// text is the text of the first element sel matches ("" when there is none).
+func (tb *tab) text(sel string) string {
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel)))
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+// waitText waits until the element sel matches contains want.
+func (tb *tab) waitText(what, sel, want string) {
+	tb.t.Helper()
+	expr := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want)
+	tb.do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(20*time.Second)))
+}
+
+func (tb *tab) open(path string) {
+	tb.t.Helper()
+	tb.do("open "+path, chromedp.Navigate(tb.base+path))
+}
+
+// shot writes a PNG screenshot of the page to the artifact folder.
+func (b *browser) shot(tb *tab, name string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tb.t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		tb.t.Error(err)
+	}
+}
+
+// login logs in through the login page and waits for the first page of the role.
+func (tb *tab) login(name, password, landing string) {
+	tb.t.Helper()
+	tb.do("login as "+name,
+		chromedp.Navigate(tb.base+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-name")),
+		chromedp.SendKeys(chromedp.ID("login-name"), name),
+		chromedp.SendKeys(chromedp.ID("login-password"), password),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`main[data-page="`+landing+`"]`)),
+	)
+}
+
+// secondPassword is the password person leaves a user with.
+const secondPassword = "second password 456"
+
+// page GETs path as a browser would (Accept: text/html), with e's credentials.
+func (e *env) page(path string) response {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(e.t.Context(), http.MethodGet, e.url+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	e.credentials(req)
+	cl := *e.http
+	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := cl.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf strings.Builder
+	_, _ = io.Copy(&buf, resp.Body)
+	return response{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type") + "|" + resp.Header.Get("Location") + "|" +
+		resp.Header.Get("Content-Security-Policy"), body: []byte(buf.String())}
+}
+
+var (
+	inlineScript = regexp.MustCompile(`<script(?:\s[^>]*)?>`)
+	inlineStyle  = regexp.MustCompile(`(?i)<style|\sstyle=|\son[a-z]+=`)
+)
+
+// TestConsolePages checks the console's pages without a browser: a browser refused on a page
+// gets the login page (401) or a plain refusal (403) while API clients keep problem+json, the
+// home page sends each role to its first page, the CSRF token is in a <meta>, no page carries
+// an inline script, style or event handler (the CSP would block them), and the static files.
+func TestConsolePages(t *testing.T) {
+	e := start(t)
+	rita := e.person("rita", auth.Regulator, auth.Scope{})
+	kara := e.person("kara", auth.KYCOfficer, auth.Scope{Institution: "bank-a"})
+	cora := e.person("cora", auth.CompanyOfficer, auth.Scope{Company: testCompany})
+
+	t.Run("refused browsers get pages, API clients problems", func(t *testing.T) {
+		r := e.page("/console/alerts")
+		if r.status != http.StatusUnauthorized || !strings.HasPrefix(r.ctype, "text/html") || !strings.Contains(string(r.body), `id="login-form"`) ||
+			!strings.Contains(string(r.body), `data-next="/console/alerts"`) {
+			t.Fatalf("no session: %d %s", r.status, r.ctype)
+		}
+		r = kara.page("/console/alerts")
+		if r.status != http.StatusForbidden || !strings.HasPrefix(r.ctype, "text/html") || !strings.Contains(string(r.body), "Not allowed for your role") {
+			t.Fatalf("kyc-officer on the alerts page: %d %s", r.status, r.ctype)
+		}
+		problem(t, kara.get("/console/alerts"), http.StatusForbidden, "")
+		problem(t, e.get("/console/alerts"), http.StatusUnauthorized, "")
+		// An API route keeps problem+json even for a browser.
+		if r := e.page("/api/v1/supervise/alerts"); strings.HasPrefix(r.ctype, "text/html") {
+			t.Fatalf("an API route answered a browser with HTML: %d", r.status)
+		}
+	})
+
+	t.Run("home sends each role to its first page", func(t *testing.T) {
+		for _, c := range []struct {
+			who  *env
+			want string
+		}{{e, "/login"}, {rita, "/console/feed"}, {kara, "/console/reviews"}, {cora, "/console/company"}} {
+			r := c.who.page("/")
+			if r.status != http.StatusSeeOther || strings.Split(r.ctype, "|")[1] != c.want {
+				t.Errorf("home: %d %s, want a redirect to %s", r.status, r.ctype, c.want)
+			}
+		}
+		if r := e.as(auth.Admin).page("/"); r.status != http.StatusOK || !strings.Contains(string(r.body), "no pages for the admin role") {
+			t.Errorf("admin home: %d", r.status)
+		}
+	})
+
+	t.Run("login keeps only local next paths", func(t *testing.T) {
+		for next, want := range map[string]string{"/console/cases": "/console/cases", "//evil.example/x": "/", "https://evil.example/": "/",
+			`/\evil.example`: "/", "": "/"} {
+			r := e.page("/login?next=" + url.QueryEscape(next))
+			if r.status != http.StatusOK || !strings.Contains(string(r.body), `data-next="`+want+`"`) {
+				t.Errorf("next %q: %d, want data-next %q", next, r.status, want)
+			}
+		}
+	})
+
+	t.Run("pages: CSRF meta, navigation by role, no inline code", func(t *testing.T) {
+		for _, c := range []struct {
+			who  *env
+			path string
+			nav  []string
+			not  []string
+		}{
+			{rita, "/console/feed", []string{"/console/alerts", "/console/freezes"}, []string{"/console/reviews", "/console/company"}},
+			{rita, "/console/tx/" + strings.Repeat("ab", 32), nil, nil},
+			{rita, "/console/cases/1", nil, nil},
+			{rita, "/console/companies/" + testCompany, nil, nil},
+			{rita, "/console/alerts", nil, nil}, {rita, "/console/cases", nil, nil}, {rita, "/console/companies", nil, nil},
+			{rita, "/console/identities", nil, nil}, {rita, "/console/freezes", nil, nil}, {rita, "/console/reports", nil, nil},
+			{rita, "/console/charts", nil, nil},
+			{kara, "/console/reviews", []string{"/console/reviews"}, []string{"/console/feed"}},
+			{cora, "/console/company", []string{"/console/company"}, []string{"/console/feed", "/console/reviews"}},
+			{e, "/login", nil, nil},
+		} {
+			r := c.who.page(c.path)
+			body := string(r.body)
+			if r.status != http.StatusOK {
+				t.Errorf("%s: %d", c.path, r.status)
+				continue
+			}
+			if c.who.csrf != "" && !strings.Contains(body, `<meta name="csrf-token" content="`+c.who.csrf+`">`) {
+				t.Errorf("%s: no CSRF meta", c.path)
+			}
+			if !strings.Contains(strings.Split(r.ctype, "|")[2], "script-src 'self'") {
+				t.Errorf("%s: CSP %q", c.path, r.ctype)
+			}
+			for _, m := range inlineScript.FindAllString(body, -1) {
+				if !strings.Contains(m, ` src="/console/static/`) {
+					t.Errorf("%s: inline script %s", c.path, m)
+				}
+			}
+			if m := inlineStyle.FindString(body); m != "" {
+				t.Errorf("%s: inline style or handler %q", c.path, m)
+			}
+			for _, n := range c.nav {
+				if !strings.Contains(body, `href="`+n+`"`) {
+					t.Errorf("%s: no link to %s", c.path, n)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(body, `href="`+n+`"`) {
+					t.Errorf("%s: a link to %s, which the role may not open", c.path, n)
+				}
+			}
+		}
+		// The auditor reads but has no action forms.
+		aud := e.as(auth.Auditor)
+		for _, p := range []string{"/console/alerts", "/console/freezes", "/console/identities"} {
+			r := aud.page(p)
+			if r.status != http.StatusOK || strings.Contains(string(r.body), `id="alert-actions"`) || strings.Contains(string(r.body), `id="freeze-form"`) ||
+				strings.Contains(string(r.body), `id="penetrate-form"`) {
+				t.Errorf("auditor %s: %d, or an action form", p, r.status)
+			}
+		}
+	})
+
+	t.Run("static files", func(t *testing.T) {
+		for name, ctype := range map[string]string{"console.js": "text/javascript", "console.css": "text/css", "feed.js": "text/javascript"} {
+			r := e.get("/console/static/" + name)
+			if r.status != http.StatusOK || !strings.HasPrefix(r.ctype, ctype) || len(r.body) == 0 {
+				t.Errorf("%s: %d %s", name, r.status, r.ctype)
+			}
+		}
+		problem(t, e.get("/console/static/nothing.js"), http.StatusNotFound, "")
+		problem(t, e.get("/console/static/..%2fconsole.go"), http.StatusNotFound, "")
+	})
+}
+
+// TestConsoleBrowser drives the console in headless Chromium against a real node and gateway
+// on loopback: one browser for every scenario, one browser context per user. Screenshots of
+// the main pages go to the artifact folder.
+func TestConsoleBrowser(t *testing.T) {
+	e := start(t)
+	b := newBrowser(t)
+	e.person("rita", auth.Regulator, auth.Scope{})
+	e.person("kara", auth.KYCOfficer, auth.Scope{Institution: "bank-a"})
+	reg := b.user(t, e.url)
+
+	t.Run("a regulator logs in", func(t *testing.T) {
+		reg := reg.in(t)
+		reg.open("/console/alerts") // not logged in: the login page, which comes back here
+		reg.do("login form", chromedp.WaitVisible(chromedp.ID("login-form")))
+		b.shot(reg, "login")
+		reg.do("log in",
+			chromedp.SendKeys(chromedp.ID("login-name"), "rita"),
+			chromedp.SendKeys(chromedp.ID("login-password"), secondPassword),
+			chromedp.Click(chromedp.ID("login-submit")),
+			chromedp.WaitVisible(chromedp.CSS(`main[data-page="alerts"]`)))
+		if got := reg.text("#role"); got != "regulator" {
+			t.Fatalf("role shown %q", got)
+		}
+	})
+
+	t.Run("a transfer submitted through the API appears in the live feed", func(t *testing.T) {
+		reg := reg.in(t)
+		reg.open("/console/feed")
+		reg.waitText("feed live", "#feed-status", "live")
+		a := e.party(ledgertest.PartySpec{})
+		bb := e.party(ledgertest.PartySpec{})
+		co := e.company([]*ledgertest.Party{a, bb}, 600, 400)
+		e.b.Now = time.Now()
+		m := e.ok(e.b.TransferTx(co, a, bb, keys.Address{}, ledgertest.Terms(100, 1_234_500), ledger.Hash{}, 0))
+		hash := m["hash"].(string)
+		row := `#feed-rows tr[data-hash="` + hash + `"]`
+		reg.waitText("the transfer in the feed", row, "equity.transfer")
+		if got := reg.text(row); !strings.Contains(got, co.USCC) || !strings.Contains(got, "12,345.00") {
+			t.Fatalf("feed row %q", got)
+		}
+		// The filter by company keeps the company's rows only; pause holds new rows.
+		reg.do("filter", chromedp.SendKeys(chromedp.CSS(`#feed-filter input[name="company"]`), co.USCC),
+			chromedp.Click(chromedp.CSS(`#feed-filter button[type="submit"]`)))
+		reg.waitText("filtered feed", row, "equity.transfer")
+		if n := reg.count("#feed-rows tr"); n != 4 { // register, two issues, the transfer
+			t.Errorf("%d rows for the company, want 4", n)
+		}
+		b.shot(reg, "feed")
+		reg.do("open the transaction", chromedp.Click(chromedp.CSS(row)), chromedp.WaitVisible(chromedp.ID("tx-hash")))
+		reg.waitText("transaction page", "#tx-hash", hash)
+		b.shot(reg, "transaction")
+	})
+
+	t.Run("a kyc-officer cannot open the regulator's pages", func(t *testing.T) {
+		kyc := b.user(t, e.url)
+		kyc.login("kara", secondPassword, "reviews")
+		b.shot(kyc, "kyc-reviews")
+		for _, p := range []string{"/console/feed", "/console/alerts", "/console/identities", "/console/freezes"} {
+			ctx, cancel := context.WithTimeout(kyc.ctx, 20*time.Second)
+			resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(e.url+p))
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != http.StatusForbidden {
+				t.Errorf("%s: %d, want 403", p, resp.Status)
+			}
+			kyc.waitText("refusal", "#forbidden", "Not allowed for your role")
+			if strings.Contains(kyc.text("header nav"), "Live feed") {
+				t.Errorf("%s: the kyc-officer's navigation links the live feed", p)
+			}
+		}
+		b.shot(kyc, "kyc-refused")
+	})
+}
+
+// count is the number of elements sel matches.
+func (tb *tab) count(sel string) int {
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return n
 }
