@@ -98,6 +98,11 @@ var policy = map[string]rule{
 	"POST /api/v1/aml/lists":                   roles(auth.Admin),
 	"POST /api/v1/aml/clearances":              roles(auth.KYCOfficer, auth.Regulator),
 	"GET /api/v1/aml/alerts":                   roles(auth.KYCOfficer, auth.Regulator, auth.Auditor),
+
+	// The company officer's side of co-signing (company.go): scoped to the officer's company.
+	"GET /api/v1/company/drafts":                  roles(auth.CompanyOfficer),
+	"POST /api/v1/company/drafts/:id/countersign": roles(auth.CompanyOfficer),
+	"POST /api/v1/company/drafts/:id/refuse":      roles(auth.CompanyOfficer),
 }
 
 // ruleFor returns the access rule of a route ("METHOD /pattern"): the API's policy, else the

@@ -72,6 +72,11 @@ var wantAccess = map[string][]string{
 	"POST /api/v1/aml/lists":                   {"admin"},
 	"POST /api/v1/aml/clearances":              {"kyc-officer", "regulator"},
 	"GET /api/v1/aml/alerts":                   {"kyc-officer", "regulator", "auditor"},
+
+	// company.go
+	"GET /api/v1/company/drafts":                  {"company-officer"},
+	"POST /api/v1/company/drafts/:id/countersign": {"company-officer"},
+	"POST /api/v1/company/drafts/:id/refuse":      {"company-officer"},
 }
 
 // probe calls a route with dummy parameters and an empty JSON object, and returns the status

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -25,6 +26,7 @@ type draftView struct {
 	TxHash     string             `json:"tx_hash,omitempty"`
 	Height     int64              `json:"height,omitempty"`
 	Violations []ledger.Violation `json:"violations"`
+	Reason     string             `json:"reason,omitempty"` // why the company refused it
 	CreatedAt  string             `json:"created_at"`
 	UpdatedAt  string             `json:"updated_at"`
 }
@@ -41,7 +43,7 @@ func viewDraft(d *draft.Draft) (*draftView, error) {
 	}
 	v := &draftView{ID: d.ID, Status: d.Status, TxID: tx.ID(), Body: tx.Body,
 		SignBytes: base64.StdEncoding.EncodeToString(tx.SignBytes()), TxHash: d.TxHash, Height: d.Height,
-		Violations: d.Violations, CreatedAt: d.CreatedAt.Format("2006-01-02T15:04:05Z07:00"),
+		Violations: d.Violations, Reason: d.Reason, CreatedAt: d.CreatedAt.Format("2006-01-02T15:04:05Z07:00"),
 		UpdatedAt: d.UpdatedAt.Format("2006-01-02T15:04:05Z07:00")}
 	missing := map[keys.Address]bool{}
 	for _, m := range d.Missing() {
@@ -175,13 +177,23 @@ func (s *Server) submitDraft(c echo.Context) error {
 }
 
 func (s *Server) submitDraftNow(c echo.Context, d *draft.Draft) error {
-	tx, err := d.Tx()
+	d, status, err := s.submitReady(c.Request().Context(), d)
 	if err != nil {
 		return err
 	}
-	out, err := s.submit(c.Request().Context(), tx.Encode())
+	return s.writeDraft(c, status, d, nil)
+}
+
+// submitReady submits a fully signed draft and records the outcome: 200 with the committed
+// draft, 202 when it is in the mempool, or the refusal as a problem with every violation.
+func (s *Server) submitReady(ctx context.Context, d *draft.Draft) (*draft.Draft, int, error) {
+	tx, err := d.Tx()
 	if err != nil {
-		return err
+		return nil, 0, err
+	}
+	out, err := s.submit(ctx, tx.Encode())
+	if err != nil {
+		return nil, 0, err
 	}
 	o := draft.Outcome{Status: draft.Submitted, TxHash: out.Hash}
 	switch {
@@ -193,18 +205,18 @@ func (s *Server) submitDraftNow(c echo.Context, d *draft.Draft) error {
 		o.Status, o.Height = draft.Refused, out.Committed.Height
 		o.Violations = []ledger.Violation{{Rule: "TX-BLOCK", Code: out.Committed.Code, Message: out.Committed.Log}}
 	}
-	if d, err = s.drafts.Record(c.Request().Context(), d.ID, o); err != nil {
-		return err
+	if d, err = s.drafts.Record(ctx, d.ID, o); err != nil {
+		return nil, 0, err
 	}
 	if o.Status == draft.Refused {
 		if out.Refused != nil {
-			return refused(out.Refused, 0)
+			return nil, 0, refused(out.Refused, 0)
 		}
-		return refused(&ledger.Result{Code: out.Committed.Code, TxID: out.Committed.TxID, Violations: o.Violations}, o.Height)
+		return nil, 0, refused(&ledger.Result{Code: out.Committed.Code, TxID: out.Committed.TxID, Violations: o.Violations}, o.Height)
 	}
 	status := http.StatusOK
 	if o.Status == draft.Submitted {
 		status = http.StatusAccepted
 	}
-	return s.writeDraft(c, status, d, nil)
+	return d, status, nil
 }

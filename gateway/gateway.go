@@ -91,6 +91,9 @@ type Server struct {
 	reg    *prometheus.Registry
 	srv    *http.Server
 
+	// institutions signs for companies whose institution keys the node holds (WithInstitutionKeys).
+	institutions InstitutionSigner
+
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 }
@@ -172,6 +175,7 @@ func (s *Server) routes() {
 	s.amlRoutes()
 	s.superviseRoutes()
 	s.consoleRoutes()
+	s.companyRoutes()
 }
 
 // securityHeaders sets, on every response, a Content-Security-Policy that allows only the
