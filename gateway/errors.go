@@ -91,6 +91,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	} else {
 		s.log.Debug("request refused", "method", c.Request().Method, "path", c.Path(), "status", p.Status, "err", err)
 	}
+	if s.consoleRefusal(c, p) { // a browser on a console page: the login or refusal page
+		return
+	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(p.Status)
 	if c.Request().Method == http.MethodHead {
@@ -111,6 +114,8 @@ func (s *Server) toProblem(err error) *Problem {
 		return kycProblem(err)
 	case amlProblem(err) != nil:
 		return amlProblem(err)
+	case superviseProblem(err) != nil:
+		return superviseProblem(err)
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusRequestEntityTooLarge:

@@ -29,6 +29,7 @@ import (
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/draft"
 	"github.com/regledger/regledger/ledger/node"
+	"github.com/regledger/regledger/supervise"
 )
 
 // Config is the [api] section of config.toml.
@@ -86,6 +87,7 @@ type Server struct {
 	auth   *auth.Service
 	kyc    *kyc.Service
 	aml    *aml.Service
+	sv     *supervise.Service
 	log    *slog.Logger
 	e      *echo.Echo
 	reg    *prometheus.Registry

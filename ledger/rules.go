@@ -76,3 +76,58 @@ func (c *execCtx) law(rule string, code Code, format string, args ...any) {
 	}
 	c.violate(rule, art, code, format, args...)
 }
+
+// Check is a rule the state machine applies to a transaction, with the article in force at the
+// block time (empty for the checks that are not company law).
+type Check struct {
+	Rule    string `json:"rule"`
+	Article string `json:"article,omitempty"`
+}
+
+// checksByType lists, per transaction type and company form, the rules the executor applies
+// (exec_*.go); a committed transaction passed every one of them.
+var (
+	checksCommon = []string{ruleFormat, "TX-SIGNER", ruleIdent}
+	checksLLC    = map[TxType][]string{
+		TypeEquityTransfer: {ruleBalance, ruleFreeze, RuleLLC1, RuleLLC3, RuleLLC4, RuleLLC5, RuleLLC6, RuleLLC8, RuleLLC10, RuleLLC12},
+		TypeTransferNotice: {ruleBalance, ruleFreeze, RuleLLC3, RuleLLC4, RuleLLC5},
+		TypeNoticeReply:    {RuleLLC3, RuleLLC4},
+		TypeIssueCapital:   {ruleCapital, RuleLLC10, RuleLLC12},
+	}
+	checksJSC = map[TxType][]string{
+		TypeEquityTransfer: {ruleBalance, ruleFreeze, RuleJSC2, RuleJSC3, RuleJSC4, RuleJSC5, RuleJSC6, RuleJSC7, RuleJSC8, RuleJSC9},
+		TypeTransferNotice: {ruleBalance, ruleFreeze, RuleJSC8},
+		TypeNoticeReply:    {RuleJSC8},
+		TypeIssueCapital:   {ruleCapital, RuleJSC1},
+	}
+)
+
+// ChecksFor returns the checks a transaction of type t on a company of form f passes to commit
+// at block time at, each with its article (CL2018 before 2024-07-01).
+func ChecksFor(t TxType, f Form, at time.Time) []Check {
+	ids := append([]string(nil), checksCommon...)
+	switch f {
+	case LLC:
+		ids = append(ids, checksLLC[t]...)
+	case JSC:
+		ids = append(ids, checksJSC[t]...)
+	}
+	if t == TypeEquityTransfer && f == LLC && at.Before(cl2023Effective) {
+		for i, id := range ids {
+			if id == RuleLLC3 {
+				ids[i] = RuleLLC2
+			}
+		}
+	}
+	out := make([]Check, len(ids))
+	for i, id := range ids {
+		out[i] = Check{Rule: id}
+		if ref, ok := ruleArticles[id]; ok {
+			out[i].Article = ref.cl2023
+			if at.Before(cl2023Effective) {
+				out[i].Article = ref.cl2018
+			}
+		}
+	}
+	return out
+}

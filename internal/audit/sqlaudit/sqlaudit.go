@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -124,6 +125,29 @@ func List(ctx context.Context, db *sqlx.DB, object string, after int64, limit in
 	}
 	if err := db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("audit: list: %w", err)
+	}
+	out := make([]audit.Record, len(rows))
+	for i := range rows {
+		r, err := rows[i].record()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// Recent returns up to limit records, newest first: only those whose action starts with
+// actionPrefix (all with ""), and only those before seq before (from the newest with 0).
+func Recent(ctx context.Context, db *sqlx.DB, actionPrefix string, before int64, limit int) ([]audit.Record, error) {
+	var rows []row
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	q := `SELECT seq, at, actor, action, object, detail, prev, hash FROM audit_log
+		WHERE seq < ? AND substr(action, 1, ?) = ? ORDER BY seq DESC LIMIT ?`
+	if err := db.SelectContext(ctx, &rows, q, before, len(actionPrefix), actionPrefix, limit); err != nil {
+		return nil, fmt.Errorf("audit: recent: %w", err)
 	}
 	out := make([]audit.Record, len(rows))
 	for i := range rows {
