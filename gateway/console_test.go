@@ -434,6 +434,100 @@ func TestConsoleBrowser(t *testing.T) {
 		b.shot(reg, "transaction")
 	})
 
+	// A large transfer between two persons raises two large-value alerts (0503, both sides).
+	subj, _ := e.subject()
+	a := e.party(ledgertest.PartySpec{Commitment: subj.Commitment})
+	bb := e.party(ledgertest.PartySpec{})
+	co := e.company([]*ledgertest.Party{a, bb}, 600, 400)
+	e.b.Now = time.Now()
+	e.ok(e.b.TransferTx(co, a, bb, keys.Address{}, ledgertest.Terms(100, 60_000_000), ledger.Hash{}, 0))
+	api := e.as(auth.Regulator)
+	api.waitFor("/api/v1/supervise/alerts?rule=lvt-0503", func(m map[string]any) bool { return len(m["alerts"].([]any)) == 2 })
+
+	var caseID string
+	t.Run("an alert becomes a case, closed as reported, and the report is exported", func(t *testing.T) {
+		reg := reg.in(t)
+		reg.open("/console/alerts")
+		sel := `#alert-rows tr[data-rule="lvt-0503"]`
+		reg.waitText("alerts", sel, "lvt-0503")
+		b.shot(reg, "alerts")
+		reg.clickAll(sel+` input[type="checkbox"]`, 2)
+		reg.do("assign both", chromedp.Click(chromedp.ID("alert-assign")))
+		reg.waitText("assigned", sel+`[data-status="assigned"]`, "rita")
+		reg.clickAll(sel+` input[type="checkbox"]`, 2)
+		reg.do("open a case",
+			chromedp.SendKeys(chromedp.ID("case-title"), "Large transfer in "+co.USCC),
+			chromedp.Click(chromedp.ID("alert-open-case")),
+			chromedp.WaitVisible(chromedp.CSS(`main[data-page="case"]`)))
+		reg.waitText("case open", "#case-status", "open")
+		caseID = reg.attr("main", "data-param")
+		file := filepath.Join(t.TempDir(), "statement.txt")
+		if err := os.WriteFile(file, []byte("bank statement extract, redacted\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		reg.do("note", chromedp.SendKeys(chromedp.ID("case-note-text"), "price far above the last transfer"),
+			chromedp.Click(chromedp.CSS(`#case-note button`)))
+		reg.waitText("note kept", "#case-notes", "price far above the last transfer")
+		reg.do("attach", chromedp.SetUploadFiles(chromedp.ID("case-file"), []string{file}), chromedp.Click(chromedp.CSS(`#case-attach button`)))
+		reg.waitText("attachment kept", "#case-attachments", "statement.txt")
+		reg.do("escalate", chromedp.SendKeys(chromedp.CSS(`#case-escalate input[name="reason"]`), "counterparty pattern"),
+			chromedp.Click(chromedp.CSS(`#case-escalate button`)))
+		reg.waitText("escalated", "#case-status", "escalated")
+		analysis := "Consideration of RMB 600,000 for 10 % of an LLC between two persons with no prior dealings."
+		reg.do("close as reported", chromedp.SetValue(chromedp.ID("case-disposition"), "reported"),
+			chromedp.SendKeys(chromedp.ID("case-analysis"), analysis), chromedp.Click(chromedp.ID("case-close-submit")))
+		reg.waitText("closed", "#case-status", "closed")
+		reg.waitText("STR filed", "#case-str", analysis)
+		if n := reg.count("#case-steps tr"); n != 5 { // open, note, attach, escalate, close
+			t.Errorf("case steps: %d, want 5", n)
+		}
+		b.shot(reg, "case")
+		csv := reg.fetch("#str-export-csv")
+		if !strings.HasPrefix(csv, "id,") || !strings.Contains(csv, caseID) {
+			t.Fatalf("the STR export does not hold the case: %.200q", csv)
+		}
+		js := reg.fetch("#str-export-json")
+		if !strings.Contains(js, `"case_id":"`+caseID+`"`) || !strings.Contains(js, analysis) {
+			t.Fatalf("the STR JSON export: %.200q", js)
+		}
+		reg.open("/console/reports")
+		reg.waitText("STR listed", "#str-rows", caseID)
+		reg.waitText("LVT listed", "#lvt-rows", "0503")
+		b.shot(reg, "reports")
+	})
+
+	t.Run("an identity is penetrated with a reason and the audit entry appears", func(t *testing.T) {
+		reg := reg.in(t)
+		reg.open("/console/identities?address=" + a.Addr.String())
+		reason := "case " + caseID + ": identify the transferor"
+		reg.do("penetrate", chromedp.WaitVisible(chromedp.ID("penetrate-form")),
+			chromedp.SendKeys(chromedp.ID("penetrate-reason"), reason), chromedp.Click(chromedp.ID("penetrate-submit")))
+		reg.waitText("the subject behind the address", "#penetrate-result", subj.ID)
+		reg.waitText("the audit entry", `#audit-rows tr[data-action="supervise.penetrate"]`, reason)
+		b.shot(reg, "identities")
+	})
+
+	t.Run("a freeze is issued and a following transfer is refused with it as the reason", func(t *testing.T) {
+		reg := reg.in(t)
+		reg.open("/console/freezes")
+		reg.do("freeze", chromedp.SendKeys(chromedp.ID("freeze-company"), co.USCC), chromedp.SendKeys(chromedp.ID("freeze-holder"), a.Addr.String()),
+			chromedp.SendKeys(chromedp.ID("freeze-basis"), "AML Law Art. 43, case "+caseID), chromedp.Click(chromedp.ID("freeze-submit")),
+			chromedp.WaitVisible(chromedp.ID("freeze-id")))
+		orderID := reg.text("#freeze-id")
+		reg.waitText("the order listed", `#freeze-rows tr[data-id="`+orderID+`"]`, "active")
+		b.shot(reg, "freezes")
+		e.b.Now = time.Now()
+		refused := e.submit(e.b.TransferTx(co, a, bb, keys.Address{}, ledgertest.Terms(10, 100), ledger.Hash{}, 0))
+		problem(t, refused, http.StatusUnprocessableEntity, "TX-FREEZE")
+		if !strings.Contains(string(refused.body), orderID) {
+			t.Fatalf("the refusal does not name the order %s: %s", orderID, refused.body)
+		}
+		reg.open("/console/companies/" + co.USCC)
+		reg.waitText("the register shows the freeze", "#company-freezes", "frozen")
+		reg.waitText("the register", "#register-rows", a.Addr.String()[:8])
+		b.shot(reg, "register")
+	})
+
 	t.Run("a kyc-officer cannot open the regulator's pages", func(t *testing.T) {
 		kyc := b.user(t, e.url)
 		kyc.login("kara", secondPassword, "reviews")
@@ -466,4 +560,40 @@ func (tb *tab) count(sel string) int {
 		tb.t.Fatal(err)
 	}
 	return n
+}
+
+// attr is an attribute of the first element sel matches.
+func (tb *tab) attr(sel, name string) string {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).getAttribute(%q) || ""`, sel, name)))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return v
+}
+
+// fetch downloads the link sel in the page (with the page's cookies) and returns the body.
+func (tb *tab) fetch(sel string) string {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`fetch(document.querySelector(%q).href).then(r => r.ok ? r.text() : "HTTP " + r.status)`, sel),
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return v
+}
+
+// clickAll clicks every element sel matches, as a user ticks boxes, and requires want of them.
+func (tb *tab) clickAll(sel string, want int) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`(() => { const l = document.querySelectorAll(%q); l.forEach(e => e.click()); return l.length; })()`, sel)))
+	if err != nil || n != want {
+		tb.t.Fatalf("click %s: %d of %d, %v", sel, n, want, err)
+	}
 }
