@@ -14,6 +14,8 @@ import (
 	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/gateway/client"
 	"github.com/regledger/regledger/internal/demo"
+	"github.com/regledger/regledger/keys"
+	"github.com/regledger/regledger/ledger/institution"
 )
 
 // demoInstitution is the institution whose kyc-officer the demo acts as in a demo home.
@@ -99,8 +101,15 @@ func demoTokenSource(home, tokenFile string) error {
 
 // runDemo plays the demo scenario against the API at url, then with follow keeps a trickle of
 // transfers going until ctx ends.
-func (e *env) runDemo(ctx context.Context, url, chainID, token string, r roleKeys, follow bool) error {
-	s, err := demo.New(demo.Config{API: url, ChainID: chainID, Roles: r.demo(), Token: token, Out: e.stdout})
+//
+// With institutions (the demo runs in the node's process) the demo companies' keys are installed
+// in the node's institution keystore, so their company officers can countersign drafts.
+func (e *env) runDemo(ctx context.Context, url, chainID, token string, r roleKeys, institutions *institution.Keystore, follow bool) error {
+	cfg := demo.Config{API: url, ChainID: chainID, Roles: r.demo(), Token: token, Out: e.stdout}
+	if institutions != nil {
+		cfg.Institutions = func(_ context.Context, uscc string, k *keys.PrivateKey) error { return institutions.Import(uscc, k) }
+	}
+	s, err := demo.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -154,7 +163,7 @@ func newDemoCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.runDemo(ctx, api, h.ChainID, token, r, follow)
+			return e.runDemo(ctx, api, h.ChainID, token, r, nil, follow)
 		},
 	}
 	c.Flags().StringVar(&home, "home", "", "directory holding keys/ (a node home)")

@@ -235,6 +235,10 @@ func TestStartDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkDemo(t, string(log), p.api, token)
+	// The demo companies' keys are in the node's institution keystore, for their officers.
+	if ents, err := os.ReadDir(filepath.Join(home, institutionsDir)); err != nil || len(ents) != 3 {
+		t.Fatalf("institution keystore: %d keys, %v", len(ents), err)
+	}
 	if !strings.Contains(string(log), "stopped at review (possible match: demo_watchlist DW-1") {
 		t.Fatalf("the watch-listed name was not stopped at review:\n%s", tail(log))
 	}

@@ -15,7 +15,8 @@ func newKeyCmd(e *env) *cobra.Command {
 		Use:   "key",
 		Short: "Create and use SM2 / P-256 keys (encrypted key files)",
 	}
-	c.AddCommand(newKeyNewCmd(e), newKeyPubCmd(e), newKeyAddressCmd(e), newKeySignCmd(e), newKeyVerifyCmd(e))
+	c.AddCommand(newKeyNewCmd(e), newKeyPubCmd(e), newKeyAddressCmd(e), newKeySignCmd(e), newKeyVerifyCmd(e),
+		newKeyImportInstitutionCmd(e))
 	return c
 }
 

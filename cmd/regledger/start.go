@@ -154,6 +154,11 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		}
 	}
 	gopts := []gateway.Option{gateway.WithLogger(log), gateway.WithRegistry(reg), gateway.WithAuth(authn)}
+	institutions, err := e.institutionKeys(home, passFile, pass, n.Ledger().Store())
+	if err != nil {
+		return fmt.Errorf("institution keys: %w", err)
+	}
+	gopts = append(gopts, gateway.WithInstitutionKeys(institutions))
 	// Monitoring knows identities from the ledger; with KYC and screening here, also from them.
 	var subjectInfo monitor.SubjectInfo = monitor.LedgerInfo{R: n.Ledger().Store()}
 	if cfg.CA.Enabled {
@@ -214,7 +219,7 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 
 	demoDone := make(chan error, 1)
 	if withDemo {
-		go func() { demoDone <- e.runDemo(ctx, url, n.ChainID(), demoTok, roles, true) }()
+		go func() { demoDone <- e.runDemo(ctx, url, n.ChainID(), demoTok, roles, institutions, true) }()
 	}
 	var runErr error
 	select {

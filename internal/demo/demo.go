@@ -47,6 +47,10 @@ type Config struct {
 	Token string
 	// Workers bounds the onboardings in flight (default 24).
 	Workers int
+	// Institutions, when set, is given each demo company's key once the company is registered,
+	// to install it in the node's institution keystore (so that the company's officers can
+	// countersign drafts on the node). The demo's persons' keys are never handed over.
+	Institutions func(ctx context.Context, uscc string, k *keys.PrivateKey) error
 	// Out receives the scenario's lines (default: discarded). They name subjects by id and
 	// parties by address, never by name or identity document.
 	Out io.Writer
@@ -182,6 +186,12 @@ func (s *Scenario) register(ctx context.Context, org *onboarded, name string, fo
 	}
 	if _, err := s.submit(ctx, s.tx(reg, co.Key)); err != nil {
 		return nil, err
+	}
+	if s.cfg.Institutions != nil {
+		if err := s.cfg.Institutions(ctx, co.USCC, co.Key); err != nil {
+			return nil, fmt.Errorf("install the institution key of %s: %w", co.USCC, err)
+		}
+		s.say("installed the institution key of %s on the node", co.USCC)
 	}
 	if err := s.issue(ctx, co, holders, qty); err != nil {
 		return nil, err
