@@ -13,6 +13,7 @@ import (
 	"github.com/regledger/regledger/aml/amltest"
 	"github.com/regledger/regledger/aml/monitor/monitortest"
 	"github.com/regledger/regledger/ca/catest"
+	"github.com/regledger/regledger/gateway/gatewaytest"
 	"github.com/regledger/regledger/kyc/kyctest"
 	"github.com/regledger/regledger/ledger/ledgertest"
 	"github.com/regledger/regledger/ledger/memstore"
@@ -35,6 +36,9 @@ func benchmarks() map[string]benchmark {
 		"aml.screen":   amltest.WriteScreen,
 		"aml.monitor": func(ctx context.Context, w io.Writer) error {
 			return monitortest.Bench(ctx, w, monitortest.BenchOptions{})
+		},
+		"supervise.feed": func(ctx context.Context, w io.Writer) error {
+			return gatewaytest.BenchFeed(ctx, w, gatewaytest.FeedOptions{})
 		},
 	}
 }
