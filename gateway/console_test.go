@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,9 +18,13 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/regledger/regledger/gateway"
 	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/ledger"
+	"github.com/regledger/regledger/ledger/draft"
+	"github.com/regledger/regledger/ledger/draft/sqlstore"
+	"github.com/regledger/regledger/ledger/institution"
 	"github.com/regledger/regledger/ledger/ledgertest"
 )
 
@@ -528,6 +533,63 @@ func TestConsoleBrowser(t *testing.T) {
 		b.shot(reg, "register")
 	})
 
+	t.Run("a company officer countersigns a draft once the freeze is lifted", func(t *testing.T) {
+		gw, ks := e.companyGateway()
+		if err := ks.Import(co.USCC, co.Key); err != nil {
+			t.Fatal(err)
+		}
+		e.person("cora", auth.CompanyOfficer, auth.Scope{Company: co.USCC})
+		e.b.Now = time.Now()
+		body := e.b.Unsigned(&ledger.EquityTransfer{USCC: co.USCC, From: a.Addr, To: bb.Addr, Terms: ledgertest.Terms(7, 700), CertificateNo: "CS-7"}).Body
+		r := e.postJSON("/api/v1/drafts", map[string]any{"body": body})
+		if r.status != http.StatusCreated {
+			t.Fatalf("draft: %d %s", r.status, r.body)
+		}
+		id := r.json(t)["draft"].(map[string]any)["id"].(string)
+		for _, k := range []*keys.PrivateKey{a.Key, bb.Key} { // the parties sign on their own machines
+			e.signDraft(id, k)
+		}
+		off := b.user(t, gw.url)
+		off.login("cora", secondPassword, "company")
+		card := `#drafts .draft[data-id="` + id + `"]`
+		// The holding is frozen: the dry run says so before anyone signs, and signing is blocked.
+		off.waitText("the freeze in the dry run", card+" .violations", "TX-FREEZE")
+		if !off.disabled(card + " button.countersign") {
+			t.Fatal("the countersign button is enabled although the dry run fails")
+		}
+		b.shot(off, "company-frozen")
+
+		reg := reg.in(t)
+		reg.open("/console/freezes?company=" + co.USCC)
+		reg.do("unfreeze", chromedp.WaitVisible(chromedp.CSS(`#freeze-rows form.unfreeze`)),
+			chromedp.SendKeys(chromedp.CSS(`#freeze-rows form.unfreeze input`), "case closed, order lifted"),
+			chromedp.Click(chromedp.CSS(`#freeze-rows form.unfreeze button`)))
+		reg.waitText("lifted", "#flash", "order lifted")
+
+		off = off.in(t)
+		off.open("/console/company")
+		off.waitText("dry run clean", card+" .violations", "no violation other than missing signatures")
+		before := qty(e.get("/api/v1/companies/"+co.USCC+"/register").json(t), bb.Addr)
+		off.do("countersign", chromedp.Click(chromedp.CSS(card+" button.countersign")))
+		off.waitText("committed", "#flash", "committed")
+		if after := qty(e.get("/api/v1/companies/"+co.USCC+"/register").json(t), bb.Addr); after != before+7 {
+			t.Fatalf("register %v → %v, want 7 more", before, after)
+		}
+		off.waitText("register", "#register-rows", bb.Addr.String()[:8])
+		b.shot(off, "company")
+	})
+
+	t.Run("charts", func(t *testing.T) {
+		reg := reg.in(t)
+		reg.open("/console/charts")
+		reg.do("charts drawn", chromedp.WaitVisible(chromedp.CSS(`#chart-value svg .dot`)), chromedp.WaitVisible(chromedp.CSS(`#chart-rules svg rect`)),
+			chromedp.WaitVisible(chromedp.CSS(`#chart-companies svg rect`)), chromedp.WaitVisible(chromedp.CSS(`#chart-volume svg rect`)))
+		if got := reg.text("#chart-companies"); !strings.Contains(got, co.USCC) {
+			t.Errorf("top companies chart %q lacks %s", got, co.USCC)
+		}
+		b.shot(reg, "charts")
+	})
+
 	t.Run("a kyc-officer cannot open the regulator's pages", func(t *testing.T) {
 		kyc := b.user(t, e.url)
 		kyc.login("kara", secondPassword, "reviews")
@@ -596,4 +658,67 @@ func (tb *tab) clickAll(sel string, want int) {
 	if err != nil || n != want {
 		tb.t.Fatalf("click %s: %d of %d, %v", sel, n, want, err)
 	}
+}
+
+// disabled reports whether the element sel matches is disabled.
+func (tb *tab) disabled(sel string) bool {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q).disabled`, sel)))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return v
+}
+
+// signDraft signs a draft with k, as the party's own software does, and sends the signature.
+func (e *env) signDraft(id string, k *keys.PrivateKey) {
+	e.t.Helper()
+	d := e.get("/api/v1/drafts/" + id).json(e.t)["draft"].(map[string]any)
+	sb, _ := base64.StdEncoding.DecodeString(d["sign_bytes"].(string))
+	sig, err := k.Sign(sb)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	pem, _ := k.Public().MarshalPEM()
+	if r := e.postJSON("/api/v1/drafts/"+id+"/signatures", map[string]any{"public_key_pem": string(pem), "signature": sig}); r.status != http.StatusOK {
+		e.t.Fatalf("sign draft: %d %s", r.status, r.body)
+	}
+}
+
+// companyGateway runs a second gateway on e's node and database that holds institution keys,
+// as a company's node does, and returns it with its keystore.
+func (e *env) companyGateway() (*env, *institution.Keystore) {
+	e.t.Helper()
+	t := e.t
+	ks, err := institution.Open(filepath.Join(t.TempDir(), "institutions"), []byte("home passphrase"), e.n.Ledger().Store(),
+		institution.WithEncryptOptions(keys.EncryptOptions{Iterations: 1000}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlstore.New(t.Context(), e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := gateway.DefaultConfig()
+	gc.Listen = freePort(t)
+	gc.SubmitWait = 20 * time.Second
+	srv, err := gateway.New(gc, e.n, draft.New(st, e.n.Ledger()), gateway.WithAuth(e.auth), gateway.WithInstitutionKeys(ks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	c := *e
+	c.url, c.srv = "http://"+gc.Listen, srv
+	return &c, ks
 }

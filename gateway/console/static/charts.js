@@ -84,7 +84,7 @@
   async function load(days) {
     const st = await api('GET', '/api/v1/supervise/stats?days=' + encodeURIComponent(days));
     const ds = st.days || [];
-    columns($('chart-volume'), ds.map((d) => ({ label: d.date, value: d.count })), (v) => num(Math.round(v)));
+    columns($('chart-volume'), ds.map((d) => ({ label: d.date, value: d.count })), (v) => (Number.isInteger(v) ? num(v) : v.toFixed(1)));
     columns($('chart-value'), ds.map((d) => ({ label: d.date, value: d.value_fen })), (v) => yuan(v).replace(/\.00$/, ''), true);
     bars($('chart-rules'), (st.rules || []).map((r) => ({ label: r.rule_name || r.rule_id, value: r.count })), (v) => num(v), true);
     bars($('chart-companies'), (st.companies || []).slice(0, 10).map((c) => ({ label: c.uscc + (c.name ? ' ' + c.name : ''), value: c.value_fen })), (v) => '¥' + yuan(v).replace(/\.00$/, ''));
