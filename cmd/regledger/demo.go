@@ -21,6 +21,10 @@ import (
 // demoInstitution is the institution whose kyc-officer the demo acts as in a demo home.
 const demoInstitution = "demo-bank"
 
+// demoRegulatorTokenFile is where a demo home keeps the regulator token with which the demo
+// reads the alert its structuring step raises.
+const demoRegulatorTokenFile = "keys/demo-regulator-token"
+
 // isDemoHome reports whether home is a demo home: one that keeps its passphrase beside its keys
 // (made by start --demo).
 func isDemoHome(home string) bool {
@@ -46,23 +50,36 @@ func readTokenFile(path string) (string, error) {
 // does, and replacing it when it has expired or was revoked. Only a demo home keeps a token
 // beside its keys, as it keeps its passphrase.
 func demoToken(ctx context.Context, home string, a *auth.Service) (string, error) {
-	path := filepath.Join(home, demoTokenFile)
+	return homeToken(ctx, home, demoTokenFile, a, auth.TokenInput{Label: "demo", Role: auth.KYCOfficer,
+		Scope: auth.Scope{Institution: demoInstitution}})
+}
+
+// demoRegulatorToken returns the regulator token that a demo home keeps in
+// keys/demo-regulator-token, made and replaced as demoToken makes and replaces the
+// kyc-officer's.
+func demoRegulatorToken(ctx context.Context, home string, a *auth.Service) (string, error) {
+	return homeToken(ctx, home, demoRegulatorTokenFile, a, auth.TokenInput{Label: "demo-regulator", Role: auth.Regulator})
+}
+
+// homeToken returns the token kept in file (relative to home) if it is valid and of in's role,
+// else creates one with in and keeps it there (owner-only).
+func homeToken(ctx context.Context, home, file string, a *auth.Service, in auth.TokenInput) (string, error) {
+	path := filepath.Join(home, file)
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		secret := strings.TrimSpace(string(b))
-		if _, err := a.Token(ctx, secret); err == nil {
+		if p, err := a.Token(ctx, secret); err == nil && p.Role == in.Role {
 			return secret, nil
-		} else if !errors.Is(err, auth.ErrNoToken) {
+		} else if err != nil && !errors.Is(err, auth.ErrNoToken) {
 			return "", err
 		}
 	case !errors.Is(err, os.ErrNotExist):
 		return "", err
 	}
-	_, secret, err := a.CreateToken(ctx, auth.TokenInput{Label: "demo", Role: auth.KYCOfficer,
-		Scope: auth.Scope{Institution: demoInstitution}}, operatorActor)
+	_, secret, err := a.CreateToken(ctx, in, operatorActor)
 	if err != nil {
-		return "", fmt.Errorf("demo token: %w", err)
+		return "", fmt.Errorf("%s token: %w", in.Label, err)
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(secret+"\n"), 0o600); err != nil {
@@ -89,6 +106,25 @@ func demoCredential(ctx context.Context, home, tokenFile string, accounts func(f
 	return token, err
 }
 
+// demoRegulatorCredential returns the regulator token with which the demo reads its alert: the
+// one in tokenFile, else a demo home's own (demoRegulatorToken), else "" (the demo then says
+// that the alert is not shown, and why).
+func demoRegulatorCredential(ctx context.Context, home, tokenFile string, accounts func(func(*auth.Service) error) error) (string, error) {
+	if tokenFile != "" {
+		return readTokenFile(tokenFile)
+	}
+	if !isDemoHome(home) {
+		return "", nil
+	}
+	var token string
+	err := accounts(func(a *auth.Service) error {
+		var err error
+		token, err = demoRegulatorToken(ctx, home, a)
+		return err
+	})
+	return token, err
+}
+
 // demoTokenSource says where the demo's token comes from, before anything starts: tokenFile, or
 // a demo home's own.
 func demoTokenSource(home, tokenFile string) error {
@@ -104,8 +140,8 @@ func demoTokenSource(home, tokenFile string) error {
 //
 // With institutions (the demo runs in the node's process) the demo companies' keys are installed
 // in the node's institution keystore, so their company officers can countersign drafts.
-func (e *env) runDemo(ctx context.Context, url, chainID, token string, r roleKeys, institutions *institution.Keystore, follow bool) error {
-	cfg := demo.Config{API: url, ChainID: chainID, Roles: r.demo(), Token: token, Out: e.stdout}
+func (e *env) runDemo(ctx context.Context, url, chainID, token, regToken string, r roleKeys, institutions *institution.Keystore, follow bool) error {
+	cfg := demo.Config{API: url, ChainID: chainID, Roles: r.demo(), Token: token, RegulatorToken: regToken, Out: e.stdout}
 	if institutions != nil {
 		cfg.Institutions = func(_ context.Context, uscc string, k *keys.PrivateKey) error { return institutions.Import(uscc, k) }
 	}
@@ -123,10 +159,10 @@ func (e *env) runDemo(ctx context.Context, url, chainID, token string, r roleKey
 }
 
 func newDemoCmd(e *env) *cobra.Command {
-	var home, api, passFile, tokenFile string
+	var home, api, passFile, tokenFile, regTokenFile string
 	var follow bool
 	c := &cobra.Command{
-		Use:   "demo --home DIR --api URL [--token-file FILE] [--follow]",
+		Use:   "demo --home DIR --api URL [--token-file FILE] [--regulator-token-file FILE] [--follow]",
 		Short: "Drive the demo scenario once against a running node, with the role keys in DIR",
 		Long: "Onboards the demo's persons and companies through the node's KYC API and CA, as a kyc-officer:\n" +
 			"the institution submits each subject, the checks decide, the subject's own software makes its key\n" +
@@ -136,6 +172,9 @@ func newDemoCmd(e *env) *cobra.Command {
 			"The kyc-officer token: --token-file FILE, else a demo home's own (keys/demo-token, institution " + demoInstitution + ",\n" +
 			"created through the home's accounts when missing, expired or revoked). For any other home:\n" +
 			"  regledger token create --home DIR --role kyc-officer --institution " + demoInstitution + " > FILE\n" +
+			"The demo's structuring step (three sales just below the large-value threshold) ends with the alert it\n" +
+			"raised, read from /api/v1/supervise/alerts with a regulator token: --regulator-token-file FILE, else a\n" +
+			"demo home's own (keys/demo-regulator-token); without one the demo says the alert is not shown.\n" +
 			"The demo prints subject ids and addresses, never a name or an identity number.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -159,11 +198,15 @@ func newDemoCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			regToken, err := demoRegulatorCredential(ctx, home, regTokenFile, func(fn func(*auth.Service) error) error { return withAuth(ctx, home, fn) })
+			if err != nil {
+				return err
+			}
 			h, err := c.WaitReady(ctx)
 			if err != nil {
 				return err
 			}
-			return e.runDemo(ctx, api, h.ChainID, token, r, nil, follow)
+			return e.runDemo(ctx, api, h.ChainID, token, regToken, r, nil, follow)
 		},
 	}
 	c.Flags().StringVar(&home, "home", "", "directory holding keys/ (a node home)")
@@ -171,6 +214,7 @@ func newDemoCmd(e *env) *cobra.Command {
 	c.Flags().BoolVar(&follow, "follow", false, "keep a slow trickle of transfers going after the scenario")
 	c.Flags().StringVar(&passFile, "passphrase-file", "", "passphrase of the role keys")
 	c.Flags().StringVar(&tokenFile, "token-file", "", "a kyc-officer's API token (default: a demo home's own)")
+	c.Flags().StringVar(&regTokenFile, "regulator-token-file", "", "a regulator's API token, to read the structuring alert (default: a demo home's own)")
 	_ = c.MarkFlagRequired("home")
 	return c
 }

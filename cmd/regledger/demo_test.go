@@ -39,7 +39,7 @@ var (
 func checkDemo(t *testing.T, out, api, token string) {
 	t.Helper()
 	for _, want := range []string{"DEMO DATA", "onboarded 99 persons and 3 organisations through KYC", "scenario complete",
-		"R-LLC-10", "TX-FREEZE", "court enforcement"} {
+		"R-LLC-10", "TX-FREEZE", "court enforcement", "each just below the RMB 500,000 large-value threshold"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out)
 		}
@@ -200,13 +200,17 @@ func TestDemoScenario(t *testing.T) {
 	p.waitReady(30 * time.Second)
 	token := strings.TrimSpace(bin(t, "token", "create", "--home", home, "--role", "kyc-officer", "--institution", demoInstitution))
 	tokenFile := writeFile(t, filepath.Join(t.TempDir(), "token"), token+"\n")
-	out := bin(t, "demo", "--home", home, "--api", p.api, "--token-file", tokenFile)
+	regToken := strings.TrimSpace(bin(t, "token", "create", "--home", home, "--role", "regulator"))
+	regTokenFile := writeFile(t, filepath.Join(t.TempDir(), "regulator-token"), regToken+"\n")
+	out := bin(t, "demo", "--home", home, "--api", p.api, "--token-file", tokenFile, "--regulator-token-file", regTokenFile)
 	checkDemo(t, out, p.api, token)
 	if !strings.Contains(out, "(102 needed an officer's decision)") || calls.Load() < 102 {
 		t.Fatalf("the identity check saw %d subjects; the demo says:\n%s", calls.Load(), out)
 	}
-	if _, err := os.Stat(filepath.Join(home, demoTokenFile)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("a home that is not a demo home got a demo token file: %v", err)
+	for _, f := range []string{demoTokenFile, demoRegulatorTokenFile} {
+		if _, err := os.Stat(filepath.Join(home, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("a home that is not a demo home got %s: %v", f, err)
+		}
 	}
 	p.stop(syscall.SIGTERM)
 }
@@ -226,9 +230,11 @@ func TestStartDemo(t *testing.T) {
 		}
 		log, _ = os.ReadFile(p.log.Name())
 	}
-	fi, err := os.Stat(filepath.Join(home, demoTokenFile))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("demo token file: %v %v", fi, err)
+	for _, f := range []string{demoTokenFile, demoRegulatorTokenFile} {
+		fi, err := os.Stat(filepath.Join(home, f))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("demo token file %s: %v %v", f, fi, err)
+		}
 	}
 	token, err := readTokenFile(filepath.Join(home, demoTokenFile))
 	if err != nil {
@@ -299,5 +305,54 @@ func TestDemoToken(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(other, demoTokenFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a token file appeared in a home that is not a demo home: %v", err)
+	}
+}
+
+// TestDemoRegulatorToken: a demo home's regulator token is a regulator's, kept owner-only and
+// reused; a token of another role in its file is replaced. A home that is not a demo home gets
+// none unless a file is given: the demo then says the alert is not shown.
+func TestDemoRegulatorToken(t *testing.T) {
+	home := t.TempDir()
+	db, err := sqlite.Open(t.Context(), filepath.Join(home, offchainDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	a, err := openAuth(t.Context(), home, auth.DefaultConfig(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(home, keysDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	accounts := func(fn func(*auth.Service) error) error { return fn(a) }
+	if tok, err := demoRegulatorCredential(t.Context(), home, "", accounts); err != nil || tok != "" {
+		t.Fatalf("not a demo home, no file: token %t, %v; want none", tok != "", err)
+	}
+	writeFile(t, filepath.Join(home, demoPassphrase), "e2e passphrase")
+	first, err := demoRegulatorCredential(t.Context(), home, "", accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := a.Token(t.Context(), first); err != nil || p.Role != auth.Regulator {
+		t.Fatalf("demo regulator token: %+v %v", p, err)
+	}
+	if fi, err := os.Stat(filepath.Join(home, demoRegulatorTokenFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("regulator token file: %v %v", fi, err)
+	}
+	if again, err := demoRegulatorToken(t.Context(), home, a); err != nil || again != first {
+		t.Fatalf("a valid regulator token was not reused: %v", err)
+	}
+	officer, err := demoToken(t.Context(), home, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(home, demoRegulatorTokenFile), officer+"\n")
+	if fresh, err := demoRegulatorToken(t.Context(), home, a); err != nil || fresh == officer || fresh == first {
+		t.Fatalf("a kyc-officer's token in the regulator's file was not replaced: %v", err)
+	}
+	given := writeFile(t, filepath.Join(t.TempDir(), "reg"), first+"\n")
+	if tok, err := demoRegulatorCredential(t.Context(), home, given, accounts); err != nil || tok != first {
+		t.Fatalf("--regulator-token-file not used: %v", err)
 	}
 }

@@ -147,9 +147,12 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 	if err != nil {
 		return err
 	}
-	var demoTok string
+	var demoTok, demoRegTok string
 	if withDemo {
 		if demoTok, err = demoCredential(ctx, home, tokenFile, func(fn func(*auth.Service) error) error { return fn(authn) }); err != nil {
+			return err
+		}
+		if demoRegTok, err = demoRegulatorCredential(ctx, home, "", func(fn func(*auth.Service) error) error { return fn(authn) }); err != nil {
 			return err
 		}
 	}
@@ -219,7 +222,7 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 
 	demoDone := make(chan error, 1)
 	if withDemo {
-		go func() { demoDone <- e.runDemo(ctx, url, n.ChainID(), demoTok, roles, institutions, true) }()
+		go func() { demoDone <- e.runDemo(ctx, url, n.ChainID(), demoTok, demoRegTok, roles, institutions, true) }()
 	}
 	var runErr error
 	select {

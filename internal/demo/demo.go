@@ -3,9 +3,11 @@
 // as an institution's customer would be (submission, checks, the subject's own CSR, the
 // certificate, the committed ledger attestation), then two LLCs and a JSC are registered with
 // their shareholders, shares move between shareholders and to outsiders through the full notice
-// and pre-emption flow, a court enforces, the regulator freezes a holding, a 51st shareholder is
-// refused, and a slow trickle of signed transfers keeps the live feed alive. Every key is made
-// for the run on the party's side; names and identity documents are synthetic and never printed.
+// and pre-emption flow, a court enforces, a shareholder structures three sales just below the
+// large-value threshold and monitoring alerts (read back as a regulator), the regulator freezes a
+// holding, a 51st shareholder is refused, and a slow trickle of signed transfers keeps the live
+// feed alive. Every key is made for the run on the party's side; names and identity documents
+// are synthetic and never printed.
 package demo
 
 import (
@@ -45,6 +47,10 @@ type Config struct {
 	// Token is an API token of a kyc-officer: the demo onboards its parties as an officer of
 	// that token's institution.
 	Token string
+	// RegulatorToken is an API token of a regulator (or auditor): the demo reads the alert its
+	// structuring step raises from the supervision API with it. Empty, the demo says the alert is
+	// not shown, and why.
+	RegulatorToken string
 	// Workers bounds the onboardings in flight (default 24).
 	Workers int
 	// Institutions, when set, is given each demo company's key once the company is registered,
@@ -263,8 +269,7 @@ type step struct {
 	run  func(context.Context) error
 }
 
-// steps is the scenario. A step for the AML work still belongs here: a structuring pattern
-// raising an alert (after the transfers, before the freeze).
+// steps is the scenario.
 func (s *Scenario) steps() []step {
 	return []step{
 		{"onboarding", s.onboarding},
@@ -272,6 +277,7 @@ func (s *Scenario) steps() []step {
 		{"companies", s.companies},
 		{"transfers", s.transfers},
 		{"court enforcement", s.courtEnforcement},
+		{"structuring", s.structuring},
 		{"freeze", s.freeze},
 		{"shareholder cap", s.shareholderCap},
 	}
