@@ -54,6 +54,9 @@ var wantConsoleAccess = map[string][]string{
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("REGLEDGER_CHROMIUM"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("REGLEDGER_CHROMIUM=%s is not an executable: %v", p, err)
+		}
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
@@ -390,8 +393,8 @@ func TestConsolePages(t *testing.T) {
 // on loopback: one browser for every scenario, one browser context per user. Screenshots of
 // the main pages go to the artifact folder.
 func TestConsoleBrowser(t *testing.T) {
+	b := newBrowser(t) // first: without Chromium the test fails at once
 	e := start(t)
-	b := newBrowser(t)
 	e.person("rita", auth.Regulator, auth.Scope{})
 	e.person("kara", auth.KYCOfficer, auth.Scope{Institution: "bank-a"})
 	reg := b.user(t, e.url)
@@ -434,6 +437,16 @@ func TestConsoleBrowser(t *testing.T) {
 			t.Errorf("%d rows for the company, want 4", n)
 		}
 		b.shot(reg, "feed")
+		// Paused, a new transfer waits; resumed, it shows.
+		reg.do("pause", chromedp.Click(chromedp.ID("feed-pause")))
+		e.b.Now = time.Now()
+		next := e.ok(e.b.TransferTx(co, a, bb, keys.Address{}, ledgertest.Terms(1, 100), ledger.Hash{}, 0))["hash"].(string)
+		reg.waitText("held while paused", "#feed-status", "1 waiting")
+		if n := reg.count(`#feed-rows tr[data-hash="` + next + `"]`); n != 0 {
+			t.Fatal("a row was added while paused")
+		}
+		reg.do("resume", chromedp.Click(chromedp.ID("feed-pause")))
+		reg.waitText("shown after resuming", `#feed-rows tr[data-hash="`+next+`"]`, "equity.transfer")
 		reg.do("open the transaction", chromedp.Click(chromedp.CSS(row)), chromedp.WaitVisible(chromedp.ID("tx-hash")))
 		reg.waitText("transaction page", "#tx-hash", hash)
 		b.shot(reg, "transaction")
@@ -610,6 +623,15 @@ func TestConsoleBrowser(t *testing.T) {
 			}
 		}
 		b.shot(kyc, "kyc-refused")
+		kyc.open("/console/reviews")
+		kyc.do("log out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login-form")))
+		ctx, cancel := context.WithTimeout(kyc.ctx, 20*time.Second)
+		defer cancel()
+		resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(e.url+"/console/reviews"))
+		if err != nil || resp.Status != http.StatusUnauthorized {
+			t.Fatalf("after logout: %v %v, want the login page with 401", resp, err)
+		}
+		kyc.do("login page", chromedp.WaitVisible(chromedp.ID("login-form")))
 	})
 }
 
