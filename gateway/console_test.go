@@ -508,6 +508,9 @@ func TestConsoleBrowser(t *testing.T) {
 		if !strings.Contains(js, `"case_id":"`+caseID+`"`) || !strings.Contains(js, analysis) {
 			t.Fatalf("the STR JSON export: %.200q", js)
 		}
+		reg.open("/console/cases")
+		reg.waitText("the case listed", `#case-rows tr[data-id="`+caseID+`"]`, "closed")
+		b.shot(reg, "cases")
 		reg.open("/console/reports")
 		reg.waitText("STR listed", "#str-rows", caseID)
 		reg.waitText("LVT listed", "#lvt-rows", "0503")

@@ -1,6 +1,6 @@
-// Live feed: committed transactions through Server-Sent Events (/api/v1/feed). Company, address
-// and type filter on the server; the amount filters here. Pause keeps the stream and holds
-// new rows until resumed. A row opens the transaction.
+// Live feed: committed transactions through Server-Sent Events (/api/v1/feed), from a few hundred
+// blocks back. Company, address and type filter on the server; the amount filters here. Pause
+// keeps the stream and holds new rows until resumed. A row opens the transaction.
 'use strict';
 (function () {
   const { $, el, td, attr, yuan, num, short, mono, when, clear } = RL;
@@ -45,11 +45,24 @@
 
   function setStatus(s) { status.textContent = s; status.dataset.state = s; }
 
+  // The feed starts this many blocks back, not at the first block: a busy chain would replay
+  // everything first.
+  const history = 300;
+  let since = '0';
+
+  async function start() {
+    try {
+      const h = await RL.api('GET', '/healthz');
+      if (h.height > history) since = (h.height - history) + '-0';
+    } catch (e) { /* replay from the first block */ }
+    connect();
+  }
+
   function connect() {
     if (src) src.close();
     clear(rows);
     held = [];
-    const q = new URLSearchParams({ since: '0' });
+    const q = new URLSearchParams({ since });
     for (const k of ['company', 'address', 'type']) if (filter[k]) q.set(k, filter[k]);
     src = new EventSource('/api/v1/feed?' + q.toString());
     setStatus('connecting…');
@@ -90,5 +103,5 @@
   });
 
   window.addEventListener('pagehide', () => { if (src) src.close(); });
-  connect();
+  start();
 })();
