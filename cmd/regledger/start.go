@@ -20,6 +20,7 @@ import (
 	"github.com/regledger/regledger/gateway"
 	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/internal/sqlite"
+	"github.com/regledger/regledger/kyc"
 	"github.com/regledger/regledger/ledger/draft"
 	"github.com/regledger/regledger/ledger/draft/sqlstore"
 	"github.com/regledger/regledger/ledger/node"
@@ -164,6 +165,7 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 	gopts = append(gopts, gateway.WithInstitutionKeys(institutions))
 	// Monitoring knows identities from the ledger; with KYC and screening here, also from them.
 	var subjectInfo monitor.SubjectInfo = monitor.LedgerInfo{R: n.Ledger().Store()}
+	var identities *kyc.Service // for identity penetration, when this node keeps KYC records
 	if cfg.CA.Enabled {
 		svc, err := openServices(ctx, home, cfg, pass, db)
 		if err != nil {
@@ -179,6 +181,7 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		}
 		subjectInfo = monitor.Merge(subjectInfo, kycInfo)
 		gopts = append(gopts, gateway.WithCA(svc.ca), gateway.WithKYC(svc.kyc), gateway.WithAML(svc.aml))
+		identities = svc.kyc
 		go svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second)
 		notifier, err := openNotifier(ctx, home, cfg, pass, db, svc, log)
 		if err != nil {
@@ -197,8 +200,13 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 	if err != nil {
 		return err
 	}
+	sv, err := openSupervise(ctx, home, pass, db, n, identities, log)
+	if err != nil {
+		return fmt.Errorf("supervision: %w", err)
+	}
+	gopts = append(gopts, gateway.WithSupervise(sv))
 	mon, err := monitor.New(cfg.Mon, ms, nodefeed.New(n), monitor.WithLogger(log),
-		monitor.WithSubjectInfo(subjectInfo))
+		monitor.WithSubjectInfo(subjectInfo), monitor.WithSink(sv))
 	if err != nil {
 		return fmt.Errorf("monitoring: %w", err)
 	}
