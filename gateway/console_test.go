@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,6 +28,7 @@ import (
 	"github.com/regledger/regledger/ledger/draft/sqlstore"
 	"github.com/regledger/regledger/ledger/institution"
 	"github.com/regledger/regledger/ledger/ledgertest"
+	"github.com/regledger/regledger/ledger/node"
 )
 
 // wantConsoleAccess is who may open each page of the console, written out independently of the
@@ -604,6 +607,40 @@ func TestConsoleBrowser(t *testing.T) {
 			t.Errorf("top companies chart %q lacks %s", got, co.USCC)
 		}
 		b.shot(reg, "charts")
+	})
+
+	t.Run("the live feed under a steady load", func(t *testing.T) {
+		// 1,000 signed transfers at 500 a second while the regulator watches the feed; the
+		// screenshot shows the console under that load (bench supervise.feed measures it).
+		reg := reg.in(t)
+		reg.open("/console/feed")
+		reg.waitText("feed live", "#feed-status", "live")
+		raws, _, err := node.BenchChain(t.Context(), e.n, e.b, 4, 4, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		for i, raw := range raws {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * 2 * time.Millisecond)))
+			for {
+				code, log, err := e.n.Broadcast(raw)
+				if errors.Is(err, node.ErrBusy) {
+					time.Sleep(2 * time.Millisecond)
+					continue
+				}
+				if err != nil || code != ledger.CodeOK {
+					t.Fatalf("broadcast: %v %s", err, log)
+				}
+				break
+			}
+		}
+		last := fmt.Sprintf("%x", sha256.Sum256(raws[len(raws)-1]))
+		reg.waitText("the last transfer in the feed", `#feed-rows tr[data-hash="`+last+`"]`, "equity.transfer")
+		if n := reg.count("#feed-rows tr"); n < 100 {
+			t.Errorf("%d rows in the feed under load", n)
+		}
+		reg.noScriptErrors("feed under load")
+		b.shot(reg, "feed-under-load")
 	})
 
 	t.Run("a kyc-officer cannot open the regulator's pages", func(t *testing.T) {
