@@ -29,6 +29,8 @@ var (
 	demoOrgLine    = regexp.MustCompile(`organisation (sub_[a-z2-7]+) \([^)]*\): legal representative (sub_[a-z2-7]+), certificate [0-9a-f]+, ledger identity (A[1-9A-HJ-NP-Za-km-z]+)`)
 	demoPersonLine = regexp.MustCompile(`person (sub_[a-z2-7]+): approved, certificate [0-9a-f]+, ledger identity (A[1-9A-HJ-NP-Za-km-z]+)`)
 	idShaped       = regexp.MustCompile(`[0-9]{17}[0-9X]`)
+	// demoStructuringLine is the alert the demo's structuring step reads back as a regulator.
+	demoStructuringLine = regexp.MustCompile(`structuring: alert structuring on subject [0-9a-f]{12}… \(3 transfers, evidence tx [0-9a-f]{12}…, [0-9a-f]{12}…, [0-9a-f]{12}…\)`)
 )
 
 // checkDemo checks a finished demo run whose output (and, for start --demo, the node's log) is
@@ -43,6 +45,10 @@ func checkDemo(t *testing.T, out, api, token string) {
 		if !strings.Contains(out, want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	// Monitoring raised a structuring alert on the three sales, and the regulator read it.
+	if !demoStructuringLine.MatchString(out) {
+		t.Fatalf("demo output lacks the structuring alert:\n%s", out)
 	}
 	pub, err := client.New(api)
 	if err != nil {
