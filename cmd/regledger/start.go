@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -140,6 +141,14 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		return err
 	}
 	defer db.Close()
+	// The background workers stop, and are waited for, before the database closes.
+	var workers sync.WaitGroup
+	wctx, stopWorkers := context.WithCancel(ctx)
+	defer func() { stopWorkers(); workers.Wait() }()
+	spawn := func(f func(ctx context.Context)) {
+		workers.Add(1)
+		go func() { defer workers.Done(); f(wctx) }()
+	}
 	ds, err := sqlstore.New(ctx, db)
 	if err != nil {
 		return err
@@ -174,7 +183,7 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		if err := svc.aml.Open(ctx, homePath(home)); err != nil {
 			return fmt.Errorf("sanctions lists: %w", err)
 		}
-		go svc.aml.Watch(ctx)
+		spawn(svc.aml.Watch)
 		kycInfo, err := aml.NewMonitorInfo(svc.aml, svc.kyc)
 		if err != nil {
 			return fmt.Errorf("monitoring: %w", err)
@@ -182,18 +191,20 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 		subjectInfo = monitor.Merge(subjectInfo, kycInfo)
 		gopts = append(gopts, gateway.WithCA(svc.ca), gateway.WithKYC(svc.kyc), gateway.WithAML(svc.aml))
 		identities = svc.kyc
-		go svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second)
+		spawn(func(ctx context.Context) { svc.ca.Run(ctx, gateway.CALedger(n), 2*time.Second) })
 		notifier, err := openNotifier(ctx, home, cfg, pass, db, svc, log)
 		if err != nil {
 			return fmt.Errorf("kyc notifications: %w", err)
 		}
-		go notifier.Run(ctx, 2*time.Second)
-		go svc.kyc.RunExpiry(ctx, cfg.KYC.ExpirySweep, func(n int, err error) {
-			if err != nil {
-				log.Error("kyc expiry sweep", "withdrawn", n, "err", err)
-			} else {
-				log.Info("kyc expiry sweep", "withdrawn", n)
-			}
+		spawn(func(ctx context.Context) { notifier.Run(ctx, 2*time.Second) })
+		spawn(func(ctx context.Context) {
+			svc.kyc.RunExpiry(ctx, cfg.KYC.ExpirySweep, func(n int, err error) {
+				if err != nil {
+					log.Error("kyc expiry sweep", "withdrawn", n, "err", err)
+				} else {
+					log.Info("kyc expiry sweep", "withdrawn", n)
+				}
+			})
 		})
 	}
 	ms, err := monsql.New(ctx, db)
@@ -204,17 +215,22 @@ func (e *env) start(ctx context.Context, home, listen, passFile, tokenFile strin
 	if err != nil {
 		return fmt.Errorf("supervision: %w", err)
 	}
+	spawn(func(ctx context.Context) {
+		if err := sv.RunFlows(ctx, nodefeed.New(n)); err != nil && ctx.Err() == nil {
+			log.Error("supervision flow record stopped", "err", err)
+		}
+	})
 	gopts = append(gopts, gateway.WithSupervise(sv))
 	mon, err := monitor.New(cfg.Mon, ms, nodefeed.New(n), monitor.WithLogger(log),
 		monitor.WithSubjectInfo(subjectInfo), monitor.WithSink(sv))
 	if err != nil {
 		return fmt.Errorf("monitoring: %w", err)
 	}
-	go func() {
+	spawn(func(ctx context.Context) {
 		if err := mon.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Error("monitoring stopped", "err", err)
 		}
-	}()
+	})
 	srv, err := gateway.New(cfg.API, n, draft.New(ds, n.Ledger()), gopts...)
 	if err != nil {
 		return err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/regledger/regledger/aml/monitor/nodefeed"
 	"github.com/regledger/regledger/gateway"
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/kyc"
@@ -20,9 +19,9 @@ import (
 )
 
 // openSupervise opens supervision on db: the alert queue (the monitor's sink), cases, reports
-// and the flow record; penetration when the node keeps KYC records (ids); freeze orders when the
-// home holds the regulator institution's key (keys/regulator.pem, under pass). The flow record
-// follows the node's feed until ctx ends.
+// and the flow record (the caller runs sv.RunFlows); penetration when the node keeps KYC records
+// (ids); freeze orders when the home holds the regulator institution's key (keys/regulator.pem,
+// under pass).
 func openSupervise(ctx context.Context, home string, pass []byte, db *sqlx.DB, n *node.Node, ids *kyc.Service, log *slog.Logger) (*supervise.Service, error) {
 	st, err := svsql.New(ctx, db)
 	if err != nil {
@@ -47,10 +46,5 @@ func openSupervise(ctx context.Context, home string, pass []byte, db *sqlx.DB, n
 	if err != nil {
 		return nil, err
 	}
-	go func() {
-		if err := sv.RunFlows(ctx, nodefeed.New(n)); err != nil && ctx.Err() == nil {
-			log.Error("supervision flow record stopped", "err", err)
-		}
-	}()
 	return sv, nil
 }
