@@ -1,58 +1,24 @@
 package gateway_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/regledger/regledger/gateway"
 	"github.com/regledger/regledger/gateway/auth"
 	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/ledger"
-	"github.com/regledger/regledger/ledger/draft"
-	"github.com/regledger/regledger/ledger/draft/sqlstore"
 	"github.com/regledger/regledger/ledger/institution"
 	"github.com/regledger/regledger/ledger/ledgertest"
 )
 
 // startCompany runs a second gateway on start's node and database, with an institution
-// keystore, and returns it with the keystore.
+// keystore (companyGateway), and returns it with the keystore.
 func startCompany(t *testing.T) (*env, *institution.Keystore) {
 	t.Helper()
-	e := start(t)
-	ks, err := institution.Open(filepath.Join(t.TempDir(), "institutions"), []byte("home passphrase"), e.n.Ledger().Store(),
-		institution.WithEncryptOptions(keys.EncryptOptions{Iterations: 1000}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlstore.New(t.Context(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gc := gateway.DefaultConfig()
-	gc.Listen = freePort(t)
-	gc.SubmitWait = 20 * time.Second
-	srv, err := gateway.New(gc, e.n, draft.New(st, e.n.Ledger()), gateway.WithAuth(e.auth), gateway.WithInstitutionKeys(ks))
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := srv.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	c := *e
-	c.url, c.srv = "http://"+gc.Listen, srv
-	return &c, ks
+	return start(t).companyGateway()
 }
 
 // officer returns e acting as a company officer of uscc.

@@ -126,6 +126,10 @@ func List(ctx context.Context, db *sqlx.DB, object string, after int64, limit in
 	if err := db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("audit: list: %w", err)
 	}
+	return records(rows)
+}
+
+func records(rows []row) ([]audit.Record, error) {
 	out := make([]audit.Record, len(rows))
 	for i := range rows {
 		r, err := rows[i].record()
@@ -149,15 +153,7 @@ func Recent(ctx context.Context, db *sqlx.DB, actionPrefix string, before int64,
 	if err := db.SelectContext(ctx, &rows, q, before, len(actionPrefix), actionPrefix, limit); err != nil {
 		return nil, fmt.Errorf("audit: recent: %w", err)
 	}
-	out := make([]audit.Record, len(rows))
-	for i := range rows {
-		r, err := rows[i].record()
-		if err != nil {
-			return nil, err
-		}
-		out[i] = r
-	}
-	return out, nil
+	return records(rows)
 }
 
 // Verify walks the whole chain and returns the number of records and the head hash, or an
