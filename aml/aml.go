@@ -146,11 +146,16 @@ type Service struct {
 type current struct {
 	snap    *Snapshot
 	ix      *match.Index
-	hashes  map[entryKey]string
-	entries map[entryKey]*list.Entity
+	entries map[entryKey]loaded
 }
 
 type entryKey struct{ list, id string }
+
+// loaded is an entry of the current snapshot and its hash.
+type loaded struct {
+	e    *list.Entity
+	hash string
+}
 
 // New returns a Service over store. It screens nothing until Open or Load.
 func New(cfg Config, store Store, opts ...Option) (*Service, error) {
@@ -278,15 +283,12 @@ func (s *Service) refreshLocked(ctx context.Context) error {
 
 func (s *Service) install(snap *Snapshot, entries []Stored) {
 	ents := make([]list.Entity, len(entries))
-	hashes := make(map[entryKey]string, len(entries))
-	byKey := make(map[entryKey]*list.Entity, len(entries))
+	byKey := make(map[entryKey]loaded, len(entries))
 	for i, e := range entries {
 		ents[i] = e.Entity
-		k := entryKey{e.Entity.List, e.Entity.SourceID}
-		hashes[k] = e.Hash
-		byKey[k] = &ents[i]
+		byKey[entryKey{e.Entity.List, e.Entity.SourceID}] = loaded{e: &ents[i], hash: e.Hash}
 	}
-	s.cur.Store(&current{snap: snap, ix: match.NewIndex(ents), hashes: hashes, entries: byKey})
+	s.cur.Store(&current{snap: snap, ix: match.NewIndex(ents), entries: byKey})
 	s.gen.Add(1)
 }
 
@@ -392,7 +394,7 @@ func (c *current) screen(q match.Query) ([]Hit, error) {
 	for _, h := range found {
 		e := h.Entity
 		out = append(out, Hit{List: e.List, SourceID: e.SourceID, Name: h.Name, NameKind: h.NameKind, Type: e.Type,
-			Programmes: e.Programmes, Score: h.Score, Explanation: h.Explanation, EntryHash: c.hashes[entryKey{e.List, e.SourceID}]})
+			Programmes: e.Programmes, Score: h.Score, Explanation: h.Explanation, EntryHash: c.entries[entryKey{e.List, e.SourceID}].hash})
 	}
 	return out, nil
 }

@@ -182,7 +182,7 @@ func (m *MonitorInfo) lookup(ctx context.Context, c [32]byte, now time.Time) (mo
 			}
 			var e *list.Entity
 			if cur != nil {
-				e = cur.entries[entryKey{h.List, h.SourceID}]
+				e = cur.entries[entryKey{h.List, h.SourceID}].e
 			}
 			if e == nil && cur != nil && h.Snapshot <= cur.snap.Version {
 				continue // the entry left the lists since the hit
