@@ -426,12 +426,7 @@ func (s *Service) ScreenSubject(ctx context.Context, sub Subject, use string, ra
 		return nil, nil, err
 	}
 	now := s.clock().UTC()
-	hits = slices.DeleteFunc(hits, func(h Hit) bool {
-		return slices.ContainsFunc(cleared, func(cl Clearance) bool {
-			return cl.List == h.List && cl.SourceID == h.SourceID && cl.EntityHash == h.EntryHash &&
-				(cl.Expires.IsZero() || now.Before(cl.Expires))
-		})
-	})
+	hits = slices.DeleteFunc(hits, func(h Hit) bool { return isCleared(cleared, h.List, h.SourceID, h.EntryHash, now) })
 	results := make([]Result, 0, len(hits))
 	var alerts []Alert
 	for _, h := range hits {

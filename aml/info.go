@@ -177,7 +177,7 @@ func (m *MonitorInfo) lookup(ctx context.Context, c [32]byte, now time.Time) (mo
 			return monitor.Info{}, err
 		}
 		for _, h := range results {
-			if h.Score < threshold || isCleared(cleared, h, now) {
+			if h.Score < threshold || isCleared(cleared, h.List, h.SourceID, h.EntityHash, now) {
 				continue
 			}
 			var e *list.Entity
@@ -195,11 +195,11 @@ func (m *MonitorInfo) lookup(ctx context.Context, c [32]byte, now time.Time) (mo
 	return in, nil
 }
 
-// isCleared reports whether a clearance in force covers the hit: same entry, unchanged, not
-// expired.
-func isCleared(cleared []Clearance, h Result, now time.Time) bool {
+// isCleared reports whether a clearance in force covers a hit on the entry listName/sourceID
+// whose hash is hash: same entry, unchanged, not expired.
+func isCleared(cleared []Clearance, listName, sourceID, hash string, now time.Time) bool {
 	return slices.ContainsFunc(cleared, func(cl Clearance) bool {
-		return cl.List == h.List && cl.SourceID == h.SourceID && cl.EntityHash == h.EntityHash &&
+		return cl.List == listName && cl.SourceID == sourceID && cl.EntityHash == hash &&
 			(cl.Expires.IsZero() || now.Before(cl.Expires))
 	})
 }
