@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -622,16 +621,8 @@ func TestConsoleBrowser(t *testing.T) {
 		start := time.Now()
 		for i, raw := range raws {
 			time.Sleep(time.Until(start.Add(time.Duration(i) * 2 * time.Millisecond)))
-			for {
-				code, log, err := e.n.Broadcast(raw)
-				if errors.Is(err, node.ErrBusy) {
-					time.Sleep(2 * time.Millisecond)
-					continue
-				}
-				if err != nil || code != ledger.CodeOK {
-					t.Fatalf("broadcast: %v %s", err, log)
-				}
-				break
+			if err := node.BenchBroadcast(e.n, raw); err != nil {
+				t.Fatal(err)
 			}
 		}
 		last := fmt.Sprintf("%x", sha256.Sum256(raws[len(raws)-1]))

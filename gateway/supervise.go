@@ -95,12 +95,12 @@ func (s *Server) svAlerts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	after, err := intParam(c, "before", 0, 0, 1<<62)
+	before, err := intParam(c, "before", 0, 0, 1<<62)
 	if err != nil {
 		return err
 	}
 	as, err := s.sv.Alerts(c.Request().Context(), supervise.AlertQuery{Status: c.QueryParam("status"), Rule: c.QueryParam("rule"),
-		Severity: c.QueryParam("severity"), Assignee: c.QueryParam("assignee"), Before: after, Limit: int(limit)})
+		Severity: c.QueryParam("severity"), Assignee: c.QueryParam("assignee"), Before: before, Limit: int(limit)})
 	if err != nil {
 		return err
 	}
@@ -153,8 +153,8 @@ func (s *Server) svCase(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, cs)
 }
 
-// caseStep reads a JSON body into v and applies step to the case named in the path.
-func caseStep[T any](s *Server, c echo.Context, hint string, step func(ctx context.Context, actor, id string, req T) (*supervise.Case, error)) error {
+// caseStep reads a JSON body of type T and applies step to the case named in the path.
+func caseStep[T any](c echo.Context, hint string, step func(ctx context.Context, actor, id string, req T) (*supervise.Case, error)) error {
 	var req T
 	if err := readJSON(c, &req, hint); err != nil {
 		return err
@@ -171,7 +171,7 @@ type noteRequest struct {
 }
 
 func (s *Server) svNote(c echo.Context) error {
-	return caseStep(s, c, `want {"text"}`, func(ctx context.Context, a, id string, r noteRequest) (*supervise.Case, error) {
+	return caseStep(c, `want {"text"}`, func(ctx context.Context, a, id string, r noteRequest) (*supervise.Case, error) {
 		return s.sv.AddNote(ctx, a, id, r.Text)
 	})
 }
@@ -183,7 +183,7 @@ type attachRequest struct {
 }
 
 func (s *Server) svAttach(c echo.Context) error {
-	return caseStep(s, c, `want {"name", "content_type", "data": base64}`, func(ctx context.Context, a, id string, r attachRequest) (*supervise.Case, error) {
+	return caseStep(c, `want {"name", "content_type", "data": base64}`, func(ctx context.Context, a, id string, r attachRequest) (*supervise.Case, error) {
 		data, err := base64.StdEncoding.DecodeString(r.Data)
 		if err != nil {
 			return nil, badRequest("data must be standard base64", err)
@@ -197,7 +197,7 @@ type assignRequest struct {
 }
 
 func (s *Server) svAssign(c echo.Context) error {
-	return caseStep(s, c, `want {"assignee"}`, func(ctx context.Context, a, id string, r assignRequest) (*supervise.Case, error) {
+	return caseStep(c, `want {"assignee"}`, func(ctx context.Context, a, id string, r assignRequest) (*supervise.Case, error) {
 		return s.sv.Assign(ctx, a, id, r.Assignee)
 	})
 }
@@ -207,13 +207,13 @@ type reasonRequest struct {
 }
 
 func (s *Server) svEscalate(c echo.Context) error {
-	return caseStep(s, c, `want {"reason"}`, func(ctx context.Context, a, id string, r reasonRequest) (*supervise.Case, error) {
+	return caseStep(c, `want {"reason"}`, func(ctx context.Context, a, id string, r reasonRequest) (*supervise.Case, error) {
 		return s.sv.Escalate(ctx, a, id, r.Reason)
 	})
 }
 
 func (s *Server) svClose(c echo.Context) error {
-	return caseStep(s, c, `want {"disposition": "false_positive|monitored|reported", "analysis"}`, s.sv.Close)
+	return caseStep(c, `want {"disposition": "false_positive|monitored|reported", "analysis"}`, s.sv.Close)
 }
 
 func (s *Server) svAttachment(c echo.Context) error {

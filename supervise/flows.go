@@ -165,7 +165,7 @@ func (s *Service) recordFlows(ctx context.Context, txs []monitor.Tx, cur *monito
 	var flows []Flow
 	last := *cur
 	for _, tx := range txs {
-		if !cur.Before(tx.Cursor()) || !last.Before(tx.Cursor()) {
+		if !last.Before(tx.Cursor()) { // seen already (last starts at cur)
 			continue
 		}
 		flows = append(flows, flowsOf(tx)...)

@@ -30,8 +30,8 @@ type LVT struct {
 	Threshold    string   `json:"threshold_fen"`
 }
 
-// lvtRule maps the monitor's built-in large-value rules to their report codes.
-var lvtRule = map[string]string{"lvt-0501": "0501", "lvt-0502": "0502", "lvt-0503": "0503", "lvt-0504": "0504"}
+// lvtRules are the monitor's built-in large-value rules with their report codes, by code.
+var lvtRules = []struct{ rule, code string }{{"lvt-0501", "0501"}, {"lvt-0502", "0502"}, {"lvt-0503", "0503"}, {"lvt-0504", "0504"}}
 
 // LVTReports returns the large-value reports of a Beijing day (YYYY-MM-DD): one per
 // large-value alert raised for that day, with the day's full total in that direction (flows
@@ -42,15 +42,12 @@ func (s *Service) LVTReports(ctx context.Context, date string) ([]LVT, error) {
 		return nil, fmt.Errorf("%w: date must be YYYY-MM-DD", ErrInvalid)
 	}
 	out := []LVT{}
-	for _, code := range sortedRules() {
-		alerts, err := s.store.Alerts(ctx, AlertQuery{Rule: code.rule, Limit: 100000})
+	for _, code := range lvtRules {
+		alerts, err := s.store.Alerts(ctx, AlertQuery{Rule: code.rule, Day: date, Limit: 100000})
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range alerts {
-			if a.Time.In(ledger.Shanghai).Format(time.DateOnly) != date {
-				continue
-			}
 			r := LVT{Code: code.code, Subject: a.Subject, Direction: a.Detail["direction"], Currency: "CNY", Date: date,
 				Deadline: AddWorkingDays(day, 5).Format(time.DateOnly), AlertKey: a.Key, Threshold: a.Detail["threshold"],
 				Transactions: []string{}}
@@ -76,17 +73,6 @@ func (s *Service) LVTReports(ctx context.Context, date string) ([]LVT, error) {
 		return strings.Compare(a.Code+a.Subject+a.Direction, b.Code+b.Subject+b.Direction)
 	})
 	return out, nil
-}
-
-type ruleCode struct{ rule, code string }
-
-func sortedRules() []ruleCode {
-	out := make([]ruleCode, 0, len(lvtRule))
-	for r, c := range lvtRule {
-		out = append(out, ruleCode{r, c})
-	}
-	slices.SortFunc(out, func(a, b ruleCode) int { return strings.Compare(a.code, b.code) })
-	return out
 }
 
 // WriteLVTCSV writes reports as CSV with a header row.

@@ -33,10 +33,14 @@ type Alert struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
+// Day is the Beijing calendar day (YYYY-MM-DD) of the block that raised the alert.
+func (a *Alert) Day() string { return a.Time.In(ledger.Shanghai).Format(time.DateOnly) }
+
 // AlertQuery selects alerts, newest first.
 type AlertQuery struct {
 	Status, Rule, Severity, Assignee string
-	Before                           int64 // only alerts with Seq below (0: from the newest)
+	Day                              string // Beijing day of the raising block, YYYY-MM-DD
+	Before                           int64  // only alerts with Seq below (0: from the newest)
 	Limit                            int
 }
 

@@ -195,21 +195,9 @@ func Feed(ctx context.Context, o FeedOptions) (FeedResult, error) {
 						return
 					}
 				}
-				for {
-					code, log, err := n.Broadcast(raws[i])
-					if errors.Is(err, node.ErrBusy) {
-						time.Sleep(2 * time.Millisecond)
-						continue
-					}
-					if err != nil {
-						loadErr <- err
-						return
-					}
-					if code != ledger.CodeOK {
-						loadErr <- fmt.Errorf("gatewaytest: transfer refused by CheckTx: %s", log)
-						return
-					}
-					break
+				if err := node.BenchBroadcast(n, raws[i]); err != nil {
+					loadErr <- err
+					return
 				}
 			}
 		}()

@@ -262,6 +262,24 @@ type PushRound struct {
 	Last      Committed       // the last of them to commit
 }
 
+// BenchBroadcast puts raw in n's mempool, waiting while the mempool is full; a transaction
+// CheckTx refuses is an error.
+func BenchBroadcast(n *Node, raw []byte) error {
+	for {
+		code, log, err := n.Broadcast(raw)
+		switch {
+		case errors.Is(err, ErrBusy):
+			time.Sleep(2 * time.Millisecond)
+		case err != nil:
+			return err
+		case code != ledger.CodeOK:
+			return fmt.Errorf("node: benchmark transaction refused by CheckTx: %s", log)
+		default:
+			return nil
+		}
+	}
+}
+
 // BenchPush broadcasts raws from submitters goroutines (retrying while the mempool is full)
 // and waits until every one has committed; any refusal ends it with an error.
 func BenchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (PushRound, error) {
@@ -282,23 +300,11 @@ func BenchPush(ctx context.Context, n *Node, raws [][]byte, submitters int) (Pus
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(raws); i = int(next.Add(1) - 1) {
-				for {
-					code, log, err := n.Broadcast(raws[i])
-					if errors.Is(err, ErrBusy) {
-						time.Sleep(5 * time.Millisecond)
-						continue
-					}
-					if err != nil {
-						errc <- err
-						return
-					}
-					if code != ledger.CodeOK {
-						errc <- fmt.Errorf("node: benchmark transfer refused by CheckTx: %s", log)
-						return
-					}
-					accepted[i] = time.Now()
-					break
+				if err := BenchBroadcast(n, raws[i]); err != nil {
+					errc <- err
+					return
 				}
+				accepted[i] = time.Now()
 			}
 		}()
 	}

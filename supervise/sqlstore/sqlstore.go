@@ -93,6 +93,11 @@ var migrations = []string{
 		id     INTEGER PRIMARY KEY CHECK (id = 1),
 		cursor TEXT NOT NULL
 	);`,
+	// The Beijing calendar day of the block that raised an alert, for the day's large-value
+	// reports.
+	`ALTER TABLE sv_alerts ADD COLUMN day TEXT NOT NULL DEFAULT '';
+	UPDATE sv_alerts SET day = date(json_extract(alert, '$.time'), '+8 hours');
+	CREATE INDEX sv_alerts_rule_day ON sv_alerts (rule_id, day);`,
 }
 
 // Store is supervise.Store over SQLite.
@@ -113,7 +118,8 @@ func New(ctx context.Context, db *sqlx.DB) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-const timeFmt = time.RFC3339Nano
+// timeFmt has a fixed width, so that stored times sort as text.
+const timeFmt = "2006-01-02T15:04:05.000000000Z07:00"
 
 type alertRow struct {
 	Seq        int64  `db:"seq"`
@@ -146,9 +152,9 @@ func (s *Store) PutAlert(ctx context.Context, a *supervise.Alert) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO sv_alerts (key, rule_id, rule_name, severity, status, assignee, case_id, note, received_at, alert)
-		VALUES (?, ?, ?, ?, ?, ?, '', '', ?, ?) ON CONFLICT (key) DO NOTHING`,
-		a.Key, a.RuleID, a.RuleName, string(a.Severity), a.Status, a.Assignee, a.ReceivedAt.UTC().Format(timeFmt), string(b))
+	res, err := s.db.ExecContext(ctx, `INSERT INTO sv_alerts (key, rule_id, rule_name, severity, status, assignee, case_id, note, received_at, alert, day)
+		VALUES (?, ?, ?, ?, ?, ?, '', '', ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		a.Key, a.RuleID, a.RuleName, string(a.Severity), a.Status, a.Assignee, a.ReceivedAt.UTC().Format(timeFmt), string(b), a.Day())
 	if err != nil {
 		return false, fmt.Errorf("supervise: put alert: %w", err)
 	}
@@ -160,7 +166,7 @@ func (s *Store) PutAlert(ctx context.Context, a *supervise.Alert) (bool, error) 
 func (s *Store) Alerts(ctx context.Context, q supervise.AlertQuery) ([]supervise.Alert, error) {
 	var where []string
 	var args []any
-	for _, f := range []struct{ col, v string }{{"status", q.Status}, {"rule_id", q.Rule}, {"severity", q.Severity}, {"assignee", q.Assignee}} {
+	for _, f := range []struct{ col, v string }{{"status", q.Status}, {"rule_id", q.Rule}, {"severity", q.Severity}, {"assignee", q.Assignee}, {"day", q.Day}} {
 		if f.v != "" {
 			where = append(where, f.col+" = ?")
 			args = append(args, f.v)
