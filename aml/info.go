@@ -15,12 +15,11 @@ import (
 )
 
 // Records finds KYC records by identity commitment without their personal data, and the risk
-// rating institutions gave them. *kyc.Service implements it (MetaByCommitment,
-// RiskByCommitment). Implementations are safe for concurrent use; an unknown commitment has no
-// records and no rating, which is not an error.
+// rating institutions gave them, in one read. *kyc.Service implements it. Implementations are
+// safe for concurrent use; an unknown commitment has no records and no rating, which is not an
+// error.
 type Records interface {
-	MetaByCommitment(ctx context.Context, c [32]byte) ([]*kyc.Record, error)
-	RiskByCommitment(ctx context.Context, c [32]byte) (string, error)
+	MetaAndRiskByCommitment(ctx context.Context, c [32]byte) ([]*kyc.Record, string, error)
 }
 
 var _ Records = (*kyc.Service)(nil)
@@ -136,7 +135,7 @@ func (m *MonitorInfo) Subject(ctx context.Context, commitment string) (monitor.I
 
 // lookup computes the Info of commitment c from the stores.
 func (m *MonitorInfo) lookup(ctx context.Context, c [32]byte, now time.Time) (monitor.Info, error) {
-	recs, err := m.recs.MetaByCommitment(ctx, c)
+	recs, risk, err := m.recs.MetaAndRiskByCommitment(ctx, c)
 	if err != nil {
 		return monitor.Info{}, err
 	}
@@ -156,10 +155,6 @@ func (m *MonitorInfo) lookup(ctx context.Context, c [32]byte, now time.Time) (mo
 		in.Kind = "organisation"
 	}
 	in.CrossBorder = !ref.PRCDomicile
-	risk, err := m.recs.RiskByCommitment(ctx, c)
-	if err != nil {
-		return monitor.Info{}, err
-	}
 	in.RiskHigh = risk == kyc.RiskHigh
 
 	cur := m.svc.cur.Load()

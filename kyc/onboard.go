@@ -588,26 +588,38 @@ func (s *Service) MetaByCommitment(ctx context.Context, c [32]byte) ([]*Record, 
 // The rating is kept inside the sealed personal data; only the rating leaves this method, so
 // the read is not written to the audit log. A record that does not open gives ErrDecrypt.
 func (s *Service) RiskByCommitment(ctx context.Context, c [32]byte) (string, error) {
+	_, risk, err := s.MetaAndRiskByCommitment(ctx, c)
+	return risk, err
+}
+
+// MetaAndRiskByCommitment returns what MetaByCommitment and RiskByCommitment return, from one
+// read of the store.
+func (s *Service) MetaAndRiskByCommitment(ctx context.Context, c [32]byte) ([]*Record, string, error) {
 	recs, err := s.store.ByCommitment(ctx, c)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	rank := map[string]int{RiskLow: 1, RiskMedium: 2, RiskHigh: 3}
-	out := ""
+	risk := ""
 	for _, r := range recs {
 		if r.Status != Approved && r.Status != NeedsReview {
 			continue
 		}
 		p, err := s.secrets.openPII(r.ID, r.PII)
 		if err != nil {
-			return "", err
+			return nil, "", err
 		}
-		if rank[p.Risk] > rank[out] {
-			out = p.Risk
+		if riskRank[p.Risk] > riskRank[risk] {
+			risk = p.Risk
 		}
 	}
-	return out, nil
+	for _, r := range recs {
+		r.PII, r.BlindIndex = nil, [32]byte{}
+	}
+	return recs, risk, nil
 }
+
+// riskRank orders the risk ratings; "" (no rating) is lowest.
+var riskRank = map[string]int{RiskLow: 1, RiskMedium: 2, RiskHigh: 3}
 
 // ReasonExpired is the withdrawal reason of a subject whose approval ran out.
 const ReasonExpired = "approval expired: identity document expiry or risk-based re-verification due"
