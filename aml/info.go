@@ -108,7 +108,7 @@ func (m *MonitorInfo) Subject(ctx context.Context, commitment string) (monitor.I
 	gen := m.svc.gen.Load()
 	now := m.clock()
 	m.mu.Lock()
-	if gen != m.gen {
+	if gen > m.gen { // a caller that read gen before another moved it on must not turn m.gen back
 		clear(m.cache)
 		m.gen = gen
 	}
