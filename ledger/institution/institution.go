@@ -128,18 +128,24 @@ func (ks *Keystore) Import(uscc string, k *keys.PrivateKey) error {
 	if err := ks.Check(uscc, k); err != nil {
 		return err
 	}
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	if _, ok := ks.keys[uscc]; ok {
+	ks.mu.RLock()
+	_, ok := ks.keys[uscc]
+	ks.mu.RUnlock()
+	if ok {
 		return fmt.Errorf("%w: %s", ErrExists, uscc)
 	}
+	// Encrypting runs the KDF: it is done without the lock, so Sign is not held up. Every key
+	// in the map has its file, and WriteFile never overwrites one: of two concurrent imports of
+	// a company's key, one gets ErrExists.
 	if err := keys.WriteFile(filepath.Join(ks.dir, uscc+ext), k, ks.pass, ks.enc); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("%w: %s", ErrExists, uscc)
 		}
 		return fmt.Errorf("institution: import key of %s: %w", uscc, err)
 	}
+	ks.mu.Lock()
 	ks.keys[uscc] = k
+	ks.mu.Unlock()
 	return nil
 }
 
