@@ -225,6 +225,11 @@ func (s *Service) AddWitness(ctx context.Context, id string, w ledger.Witness) (
 	if err != nil {
 		return nil, nil, err
 	}
+	return s.addWitness(ctx, d, w)
+}
+
+// addWitness is AddWitness on the stored draft d.
+func (s *Service) addWitness(ctx context.Context, d *Draft, w ledger.Witness) (*Draft, *ledger.Result, error) {
 	if !d.Status.Pending() {
 		return nil, nil, ErrClosed
 	}
@@ -345,7 +350,7 @@ func (s *Service) Countersign(ctx context.Context, id string, company keys.Addre
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.AddWitness(ctx, id, w)
+	return s.addWitness(ctx, d, w)
 }
 
 // Refuse closes a draft that still collects signatures with the company's reason: it becomes
