@@ -248,18 +248,18 @@ func (s *Scenario) transferDraft(ctx context.Context, co *company, from, to *led
 	return nil
 }
 
-// transfer submits a transfer signed by all three parties at once.
-func (s *Scenario) transfer(ctx context.Context, co *company, from, to *ledgertest.Party, t ledger.Terms, notice ledger.Hash) error {
+// transfer submits a transfer signed by all three parties at once and returns its id.
+func (s *Scenario) transfer(ctx context.Context, co *company, from, to *ledgertest.Party, t ledger.Terms, notice ledger.Hash) (ledger.Hash, error) {
 	s.mu.Lock()
 	s.b.Now = time.Now()
 	tx := s.b.TransferTx(co.Company, from, to, keys.Address{}, t, notice, 0)
 	s.mu.Unlock()
 	if _, err := s.submit(ctx, tx); err != nil {
-		return err
+		return ledger.Hash{}, err
 	}
 	co.balance[from.Addr] -= t.Quantity
 	co.balance[to.Addr] += t.Quantity
-	return nil
+	return tx.ID(), nil
 }
 
 // step is one part of the scenario. Steps run in order, share the scenario's cast and
@@ -398,7 +398,7 @@ func (s *Scenario) transfers(ctx context.Context) error {
 		return err
 	}
 	for _, al := range n.Allocation { // the node's reading of the pro-rata rule on the latest state
-		if err := s.transfer(ctx, a, seller, partyOf(holdersA, al.Address), al.Terms, nt.ID()); err != nil {
+		if _, err := s.transfer(ctx, a, seller, partyOf(holdersA, al.Address), al.Terms, nt.ID()); err != nil {
 			return err
 		}
 	}
@@ -420,7 +420,7 @@ func (s *Scenario) transfers(ctx context.Context) error {
 	if err := s.submitAll(ctx, replies); err != nil {
 		return err
 	}
-	if err := s.transfer(ctx, a, seller, outsiders[1], terms, nt.ID()); err != nil {
+	if _, err := s.transfer(ctx, a, seller, outsiders[1], terms, nt.ID()); err != nil {
 		return err
 	}
 	a.holders = append(a.holders, outsiders[1])
@@ -429,7 +429,7 @@ func (s *Scenario) transfers(ctx context.Context) error {
 	// JSC: shares move freely (R-JSC-8).
 	j := s.jsc
 	for i := range 3 {
-		if err := s.transfer(ctx, j, s.holdersJ[10+i], outsiders[3+i], ledgertest.Terms(5_000, 6_000_00), ledger.Hash{}); err != nil {
+		if _, err := s.transfer(ctx, j, s.holdersJ[10+i], outsiders[3+i], ledgertest.Terms(5_000, 6_000_00), ledger.Hash{}); err != nil {
 			return err
 		}
 		j.holders = append(j.holders, outsiders[3+i])
@@ -478,7 +478,7 @@ func (s *Scenario) freeze(ctx context.Context) error {
 		return err
 	}
 	j.frozen(frozen.Addr)
-	err := s.transfer(ctx, j, frozen, s.holdersJ[21], ledgertest.Terms(1_000, 1_000_00), ledger.Hash{})
+	_, err := s.transfer(ctx, j, frozen, s.holdersJ[21], ledgertest.Terms(1_000, 1_000_00), ledger.Hash{})
 	if err == nil {
 		return errors.New("a transfer from a frozen holding was accepted")
 	}
@@ -492,7 +492,7 @@ func (s *Scenario) shareholderCap(ctx context.Context) error {
 	if err := s.issue(ctx, b, s.outsiders[6:16], 10_000_00); err != nil {
 		return err
 	}
-	err := s.transfer(ctx, b, s.holdersB[0], s.newcomer, ledgertest.Terms(1_000_00, 1_000_00), ledger.Hash{})
+	_, err := s.transfer(ctx, b, s.holdersB[0], s.newcomer, ledgertest.Terms(1_000_00, 1_000_00), ledger.Hash{})
 	if err == nil {
 		return errors.New("a 51st shareholder was accepted")
 	}
@@ -556,7 +556,7 @@ func (s *Scenario) Follow(ctx context.Context, every time.Duration) error {
 		if from == to || co.balance[from.Addr] < unit {
 			continue
 		}
-		if err := s.transfer(ctx, co, from, to, ledgertest.Terms(unit, unit*11/10+uint64(pick(100))), ledger.Hash{}); err != nil {
+		if _, err := s.transfer(ctx, co, from, to, ledgertest.Terms(unit, unit*11/10+uint64(pick(100))), ledger.Hash{}); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}

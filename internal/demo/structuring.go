@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/regledger/regledger/gateway/client"
-	"github.com/regledger/regledger/keys"
 	"github.com/regledger/regledger/ledger"
 	"github.com/regledger/regledger/ledger/ledgertest"
 )
@@ -42,17 +41,11 @@ func (s *Scenario) structuring(ctx context.Context) error {
 	seller := s.holdersB[1]
 	var txIDs []string
 	for i, c := range structuringConsiderations {
-		buyer := s.holdersB[2+i]
-		s.mu.Lock()
-		s.b.Now = time.Now()
-		tx := s.b.TransferTx(b.Company, seller, buyer, keys.Address{}, ledgertest.Terms(1_000_00, c), ledger.Hash{}, 0)
-		s.mu.Unlock()
-		if _, err := s.submit(ctx, tx); err != nil {
+		id, err := s.transfer(ctx, b, seller, s.holdersB[2+i], ledgertest.Terms(1_000_00, c), ledger.Hash{})
+		if err != nil {
 			return err
 		}
-		b.balance[seller.Addr] -= 1_000_00
-		b.balance[buyer.Addr] += 1_000_00
-		txIDs = append(txIDs, tx.ID().String())
+		txIDs = append(txIDs, id.String())
 	}
 	s.say("%s: one shareholder sold three blocks for RMB %s, %s and %s, each just below the RMB 500,000 large-value threshold",
 		b.name, yuan(structuringConsiderations[0]), yuan(structuringConsiderations[1]), yuan(structuringConsiderations[2]))
