@@ -168,7 +168,7 @@ func render(ctx echo.Context, status int, n string, d pageData) error {
 	return ctx.HTMLBlob(status, buf.Bytes())
 }
 
-// data fills the layout's fields for principal p (nil: nobody logged in).
+// pageFor fills the layout's fields for principal p (nil: nobody logged in).
 func pageFor(p *auth.Principal, page, title string) pageData {
 	d := pageData{Title: title, Page: page}
 	if p == nil {
@@ -185,7 +185,7 @@ func pageFor(p *auth.Principal, page, title string) pageData {
 	return d
 }
 
-// page serves a page of the console; authorize has already checked the role.
+// consolePage serves a page of the console; authorize has already checked the role.
 func (s *Server) consolePage(p consolePage) echo.HandlerFunc {
 	return func(ctx echo.Context) error {
 		d := pageFor(caller(ctx), p.name, p.label)
@@ -202,7 +202,7 @@ func (s *Server) consolePage(p consolePage) echo.HandlerFunc {
 	}
 }
 
-// home sends a logged-in user to the first page of their role, and anyone else to the login.
+// consoleHome sends a logged-in user to the first page of their role, and anyone else to the login.
 func (s *Server) consoleHome(ctx echo.Context) error {
 	p, _, err := s.principal(ctx)
 	if err != nil || p.MustChangePassword {
@@ -215,7 +215,7 @@ func (s *Server) consoleHome(ctx echo.Context) error {
 	return render(ctx, http.StatusOK, "home", d)
 }
 
-// login serves the login page; ?next= is a local path to go to afterwards.
+// consoleLogin serves the login page; ?next= is a local path to go to afterwards.
 func (s *Server) consoleLogin(ctx echo.Context) error {
 	d := pageFor(nil, "login", "Log in")
 	d.Next = safeNext(ctx.QueryParam("next"))
@@ -243,7 +243,7 @@ func safeNext(next string) string {
 	return next
 }
 
-// file serves the console's own scripts and styles.
+// consoleFile serves the console's own scripts and styles.
 func (s *Server) consoleFile(ctx echo.Context) error {
 	c, err := loadConsole()
 	if err != nil {
